@@ -1,0 +1,119 @@
+"""The Faust application: broker connection, topics, tables, agents and web views, from settings.
+
+``create_app`` builds a fresh app (tests build their own); ``app`` is the one ``faust -A streams.app``
+and ``stancewire worker`` run.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from streams.settings import Settings, get_settings
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    raw: faust.TopicT
+    enriched: faust.TopicT
+    mentions: faust.TopicT
+    stances: faust.TopicT
+    alerts: faust.TopicT
+    deadletter: faust.TopicT
+
+
+def _credentials(settings: Settings) -> Any:
+    context = None
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+        if settings.kafka_ssl_certfile:
+            context.load_cert_chain(
+                str(settings.kafka_ssl_certfile),
+                str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None,
+            )
+    if settings.kafka_sasl_mechanism:
+        password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username or "",
+            password=password,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
+    settings = settings or get_settings()
+    options: dict[str, Any] = {
+        "broker": [f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
+        "broker_credentials": _credentials(settings),
+        "store": "memory://",
+        "datadir": str(settings.data_dir),
+        "topic_partitions": settings.topic_partitions,
+        "topic_replication_factor": settings.topic_replication,
+        "web_host": settings.web_host,
+        "web_port": settings.web_port,
+        "producer_max_request_size": settings.max_message_bytes,
+        "consumer_max_fetch_size": settings.max_message_bytes,
+        "value_serializer": "orjson",
+        "key_serializer": "raw",
+    }
+    options.update(overrides)
+    app = faust.App(settings.app_id, **options)
+    topics = declare_topics(app, settings)
+
+    # Imported here: the agents and views need the app and its topics, not the other way round.
+    from streams.agents import register_enrichment
+    from streams.web import register_web
+
+    register_enrichment(app, topics, settings)
+    register_web(app, settings)
+    return app
+
+
+def declare_topics(app: faust.App, settings: Settings) -> Topics:
+    def topic(key: str, **kwargs: Any) -> faust.TopicT:
+        return app.topic(
+            settings.topic(key),
+            partitions=settings.topic_partitions,
+            replicas=settings.topic_replication,
+            key_type=str,
+            key_serializer="raw",
+            **kwargs,
+        )
+
+    return Topics(
+        # Raw values stay bytes: decoding is the agent's job, so malformed input can be dead-lettered
+        # with its reason instead of crashing Faust's deserializer.
+        raw=app.topic(
+            settings.topic("raw"),
+            partitions=settings.topic_partitions,
+            replicas=settings.topic_replication,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        ),
+        enriched=topic("enriched", value_serializer="orjson"),
+        mentions=topic("mentions", value_serializer="orjson"),
+        stances=topic("stances", value_serializer="orjson"),
+        alerts=topic("alerts", value_serializer="orjson"),
+        deadletter=topic("deadletter", value_serializer="orjson"),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # `faust -A streams.app worker` and `stancewire worker` look up `app`; build it lazily so that
+    # importing this module (tests, tools) loads no model and opens no connection.
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

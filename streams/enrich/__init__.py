@@ -1,0 +1,1 @@
+"""Pure enrichment: spaCy docs in, entities, quotes and stances out. No Kafka, no Faust."""

@@ -1,0 +1,90 @@
+"""Decode one message of ``articles.raw`` into a RawArticle, or say exactly why not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from streams.clock import utc_now_iso
+from streams.ingest.errors import InvalidArticle
+from streams.ingest.ids import article_id_for
+from streams.ingest.language import judge_english
+from streams.models import RawArticle
+from streams.schemas import SchemaRegistry, describe
+
+
+class RawArticleDecoder:
+    """Turns bytes into a RawArticle. Built once per worker (it holds the compiled raw schema)."""
+
+    def __init__(
+        self,
+        registry: SchemaRegistry,
+        *,
+        max_body_bytes: int = 1_000_000,
+        min_latin_ratio: float = 0.6,
+        check_language: bool = True,
+    ) -> None:
+        self._validator = registry.validator("article.raw.v1")
+        self.max_body_bytes = max_body_bytes
+        self.min_latin_ratio = min_latin_ratio
+        self.check_language = check_language
+
+    def decode(self, payload: bytes | None) -> RawArticle:
+        if not payload or not payload.strip():
+            raise InvalidArticle("empty_message", "the message has no content")
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidArticle(
+                "not_utf8", f"the message is not UTF-8 text (invalid byte 0x{payload[exc.start]:02x} at {exc.start})"
+            ) from None
+        try:
+            document = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidArticle("invalid_json", f"the message is not valid JSON: {exc}") from None
+        return self.from_document(document)
+
+    def from_document(self, document: Any) -> RawArticle:
+        if not isinstance(document, dict):
+            raise InvalidArticle(
+                "not_an_object", f"expected a JSON object with a 'body', got {type(document).__name__}"
+            )
+        given_id = document.get("article_id", document.get("id"))
+        article_id = given_id if isinstance(given_id, str) and given_id.strip() else None
+        if "body" not in document:
+            raise InvalidArticle("missing_body", "the article has no 'body' field", article_id=article_id)
+        body = document["body"]
+        if not isinstance(body, str):
+            raise InvalidArticle(
+                "wrong_field_type", f"'body' must be a string, got {type(body).__name__}", article_id=article_id
+            )
+        if not body.strip():
+            raise InvalidArticle("empty_body", "the article's 'body' is empty", article_id=article_id)
+        size = len(body.encode("utf-8"))
+        if size > self.max_body_bytes:
+            raise InvalidArticle(
+                "body_too_large",
+                f"the body is {size:,} bytes, over the limit of {self.max_body_bytes:,} bytes",
+                article_id=article_id,
+            )
+        error = next(iter(self._validator.iter_errors(document)), None)
+        if error is not None:
+            raise InvalidArticle("wrong_field_type", f"invalid article {describe(error)}", article_id=article_id)
+        if self.check_language:
+            verdict = judge_english(body, min_latin_ratio=self.min_latin_ratio)
+            if not verdict.english:
+                raise InvalidArticle(
+                    "not_english", f"the body does not look like English: {verdict.explain()}", article_id=article_id
+                )
+        authors = document.get("authors") or []
+        return RawArticle(
+            article_id=article_id or article_id_for(body),
+            body=body,
+            title=document.get("title"),
+            published=document.get("published"),
+            authors=list(authors),
+            url=document.get("url"),
+            source=document.get("source") or "unknown",
+            ingested_at=document.get("ingested_at") or utc_now_iso(),
+        )

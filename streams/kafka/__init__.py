@@ -1,0 +1,1 @@
+"""Kafka I/O outside Faust: topic administration and the CLI's producer/consumer (kafka-python)."""

