@@ -87,7 +87,9 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
 
     async def publish(result: BatchResult) -> None:
         for article in result.enriched:
-            await topics.enriched.send(key=article["article_id"], value=EnrichedArticleEvent.from_core(article))
+            await topics.enriched.send(
+                key=article["article_id"], value=EnrichedArticleEvent.from_core(article)
+            )
             seen[article["article_id"]] = article["enriched_at"]
             latency = _seconds_since(article["ingested_at"])
             if latency is not None:

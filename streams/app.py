@@ -113,7 +113,7 @@ def __getattr__(name: str) -> Any:
     # `faust -A streams.app worker` and `stancewire worker` look up `app`; build it lazily so that
     # importing this module (tests, tools) loads no model and opens no connection.
     if name == "app":
-        global app
-        app = create_app()
-        return app
+        instance = create_app()
+        globals()["app"] = instance
+        return instance
     raise AttributeError(name)

@@ -15,8 +15,6 @@ import orjson
 from faust.serializers import codecs
 
 
-
-
 class OrjsonCodec(codecs.Codec):
     """orjson on every path: several times faster than the stdlib json Faust uses by default."""
 
@@ -31,7 +29,6 @@ codecs.register("orjson", OrjsonCodec())
 
 
 class Event(faust.Record, abstract=True, serializer="orjson", include_metadata=False):
-
     @classmethod
     def from_core(cls, data: Mapping[str, Any]) -> Event:
         return cls(**data)

@@ -23,4 +23,6 @@ INGEST_TO_ENRICHED_SECONDS = Histogram(
     "From an article's ingested_at to its enriched event being sent.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
-BATCH_SIZE = Histogram("stancewire_batch_size", "Messages per processed batch.", buckets=(1, 2, 4, 8, 16, 32, 64, 128))
+BATCH_SIZE = Histogram(
+    "stancewire_batch_size", "Messages per processed batch.", buckets=(1, 2, 4, 8, 16, 32, 64, 128)
+)

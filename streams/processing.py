@@ -74,12 +74,16 @@ def dead_letter(message: IncomingMessage, error: InvalidArticle, *, max_payload_
 class BatchProcessor:
     """Built once per worker: holds the decoder (compiled schema) and the enricher (loaded model)."""
 
-    def __init__(self, decoder: RawArticleDecoder, enricher: Enricher, *, max_payload_bytes: int = 65536) -> None:
+    def __init__(
+        self, decoder: RawArticleDecoder, enricher: Enricher, *, max_payload_bytes: int = 65536
+    ) -> None:
         self.decoder = decoder
         self.enricher = enricher
         self.max_payload_bytes = max_payload_bytes
 
-    def process(self, messages: Sequence[IncomingMessage], already_seen: Callable[[str], bool]) -> BatchResult:
+    def process(
+        self, messages: Sequence[IncomingMessage], already_seen: Callable[[str], bool]
+    ) -> BatchResult:
         result = BatchResult()
         articles: list[RawArticle] = []
         sources: list[IncomingMessage] = []
@@ -88,7 +92,9 @@ class BatchProcessor:
             try:
                 article = self.decoder.decode(message.value)
             except InvalidArticle as error:
-                result.dead.append((message, dead_letter(message, error, max_payload_bytes=self.max_payload_bytes)))
+                result.dead.append(
+                    (message, dead_letter(message, error, max_payload_bytes=self.max_payload_bytes))
+                )
                 continue
             if article.article_id in batch_ids or already_seen(article.article_id):
                 result.duplicates.append(article.article_id)
@@ -117,7 +123,11 @@ class BatchProcessor:
             except Exception as exc:  # one poisonous article must not take the worker down
                 log.exception("enrichment failed for article %s", article.article_id)
                 error = InvalidArticle(
-                    "enrichment_failed", f"enrichment raised {type(exc).__name__}: {exc}", article_id=article.article_id
+                    "enrichment_failed",
+                    f"enrichment raised {type(exc).__name__}: {exc}",
+                    article_id=article.article_id,
                 )
-                result.dead.append((message, dead_letter(message, error, max_payload_bytes=self.max_payload_bytes)))
+                result.dead.append(
+                    (message, dead_letter(message, error, max_payload_bytes=self.max_payload_bytes))
+                )
         return enriched

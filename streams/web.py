@@ -12,7 +12,12 @@ from streams.settings import Settings
 
 
 def _total(counter: Any) -> float:
-    return sum(sample.value for metric in counter.collect() for sample in metric.samples if sample.name.endswith("_total"))
+    return sum(
+        sample.value
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
 
 
 def register_web(app: faust.App, settings: Settings) -> None:

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from streams.cli.eval import eval_app
+from streams.ingest.raw import RawArticleDecoder
+from streams.models import RawArticle
 from streams.settings import get_settings
 
 app = typer.Typer(
@@ -33,8 +43,7 @@ PathsArg = Annotated[
 ]
 
 
-def _decoder():  # type: ignore[no-untyped-def]
-    from streams.ingest import RawArticleDecoder
+def _decoder() -> RawArticleDecoder:
     from streams.schemas import registry_at
 
     settings = get_settings()
@@ -80,15 +89,18 @@ def replay(
     settings = get_settings()
     sent = skipped = failed = 0
     problems: list[InputProblem] = []
-    with ArticleProducer(settings) as producer, Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]replay[/] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-    ) as progress:
+    with (
+        ArticleProducer(settings) as producer,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]replay[/] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=quiet,
+        ) as progress,
+    ):
         task = progress.add_task(settings.topic("raw"), total=None)
         for item in read_inputs(paths or [], _decoder(), stdin=sys.stdin, source="replay"):
             if isinstance(item, InputProblem):
@@ -130,7 +142,7 @@ def analyze(paths: PathsArg = None) -> None:
     enricher = Enricher.from_settings(settings)
     problems = 0
 
-    def articles():  # type: ignore[no-untyped-def]
+    def articles() -> Iterator[RawArticle]:
         nonlocal problems
         for item in read_inputs(paths or [], _decoder(), stdin=sys.stdin, source="analyze"):
             if isinstance(item, InputProblem):
@@ -171,8 +183,15 @@ def topics_list() -> None:
 
 @app.command()
 def tail(
-    topic: Annotated[str, typer.Argument(help="Topic name, or a short name: raw, enriched, mentions, stances, alerts, deadletter.")],
-    from_beginning: Annotated[bool, typer.Option("--from-beginning", help="Start at the oldest event.")] = False,
+    topic: Annotated[
+        str,
+        typer.Argument(
+            help="Topic name, or a short name: raw, enriched, mentions, stances, alerts, deadletter."
+        ),
+    ],
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="Start at the oldest event.")
+    ] = False,
     limit: Annotated[int, typer.Option("--max", help="Stop after this many events (0: never).")] = 0,
     timeout: Annotated[float, typer.Option(help="Stop after this many idle seconds (0: never).")] = 0.0,
     raw_json: Annotated[bool, typer.Option("--json", help="One JSON document per line, no colours.")] = False,
@@ -184,7 +203,9 @@ def tail(
     short = {"raw", "enriched", "mentions", "stances", "alerts", "deadletter"}
     name = settings.topic(topic) if topic in short else topic
     console = Console()
-    for record in tail_topic(settings, name, from_beginning=from_beginning, limit=limit, idle_timeout=timeout):
+    for record in tail_topic(
+        settings, name, from_beginning=from_beginning, limit=limit, idle_timeout=timeout
+    ):
         if raw_json:
             sys.stdout.write(orjson.dumps(record.value).decode() + "\n")
             sys.stdout.flush()

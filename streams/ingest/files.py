@@ -36,13 +36,17 @@ def expand_paths(paths: Sequence[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
             yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.parts)
             )
         else:
             yield path
 
 
-def _from_document(decoder: RawArticleDecoder, document: object, origin: str, source: str) -> RawArticle | InputProblem:
+def _from_document(
+    decoder: RawArticleDecoder, document: object, origin: str, source: str
+) -> RawArticle | InputProblem:
     try:
         article = decoder.from_document(document)
     except InvalidArticle as error:
@@ -67,7 +71,9 @@ def read_json_lines(
         yield _from_document(decoder, document, where, source)
 
 
-def read_path(path: Path, decoder: RawArticleDecoder, *, source: str | None = None) -> Iterator[RawArticle | InputProblem]:
+def read_path(
+    path: Path, decoder: RawArticleDecoder, *, source: str | None = None
+) -> Iterator[RawArticle | InputProblem]:
     origin = str(path)
     source = source or f"file:{path}"
     if not path.exists():
@@ -85,7 +91,9 @@ def read_path(path: Path, decoder: RawArticleDecoder, *, source: str | None = No
             return
         documents = document if isinstance(document, list) else [document]
         for index, item in enumerate(documents):
-            yield _from_document(decoder, item, f"{origin}[{index}]" if isinstance(document, list) else origin, source)
+            yield _from_document(
+                decoder, item, f"{origin}[{index}]" if isinstance(document, list) else origin, source
+            )
         return
     try:
         article = read_seed_file(path, source=source)
@@ -100,7 +108,11 @@ def read_path(path: Path, decoder: RawArticleDecoder, *, source: str | None = No
 
 
 def read_inputs(
-    paths: Sequence[Path], decoder: RawArticleDecoder, *, stdin: TextIO | None = None, source: str | None = None
+    paths: Sequence[Path],
+    decoder: RawArticleDecoder,
+    *,
+    stdin: TextIO | None = None,
+    source: str | None = None,
 ) -> Iterator[RawArticle | InputProblem]:
     """Articles from ``paths`` (files or folders, in order), or JSON lines from ``stdin`` if no path."""
     if not paths or [str(p) for p in paths] == ["-"]:

@@ -37,7 +37,8 @@ class RawArticleDecoder:
             text = payload.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidArticle(
-                "not_utf8", f"the message is not UTF-8 text (invalid byte 0x{payload[exc.start]:02x} at {exc.start})"
+                "not_utf8",
+                f"the message is not UTF-8 text (invalid byte 0x{payload[exc.start]:02x} at {exc.start})",
             ) from None
         try:
             document = orjson.loads(text)
@@ -57,7 +58,9 @@ class RawArticleDecoder:
         body = document["body"]
         if not isinstance(body, str):
             raise InvalidArticle(
-                "wrong_field_type", f"'body' must be a string, got {type(body).__name__}", article_id=article_id
+                "wrong_field_type",
+                f"'body' must be a string, got {type(body).__name__}",
+                article_id=article_id,
             )
         if not body.strip():
             raise InvalidArticle("empty_body", "the article's 'body' is empty", article_id=article_id)
@@ -70,12 +73,16 @@ class RawArticleDecoder:
             )
         error = next(iter(self._validator.iter_errors(document)), None)
         if error is not None:
-            raise InvalidArticle("wrong_field_type", f"invalid article {describe(error)}", article_id=article_id)
+            raise InvalidArticle(
+                "wrong_field_type", f"invalid article {describe(error)}", article_id=article_id
+            )
         if self.check_language:
             verdict = judge_english(body, min_latin_ratio=self.min_latin_ratio)
             if not verdict.english:
                 raise InvalidArticle(
-                    "not_english", f"the body does not look like English: {verdict.explain()}", article_id=article_id
+                    "not_english",
+                    f"the body does not look like English: {verdict.explain()}",
+                    article_id=article_id,
                 )
         authors = document.get("authors") or []
         return RawArticle(

@@ -12,7 +12,9 @@ from pathlib import Path
 from streams.ingest.ids import article_id_for
 from streams.models import RawArticle
 
-_HEADER = re.compile(r"^\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})(?:\s+By\s+(?P<authors>.+?))?\s*$", re.IGNORECASE)
+_HEADER = re.compile(
+    r"^\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})(?:\s+By\s+(?P<authors>.+?))?\s*$", re.IGNORECASE
+)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*", re.IGNORECASE)
 
 

@@ -28,7 +28,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = []
     for key in PIPELINE_TOPICS:
         config = dict(big_messages) if key in ("raw", "enriched", "deadletter") else {}
-        specs.append(TopicSpec(settings.topic(key), settings.topic_partitions, settings.topic_replication, config))
+        specs.append(
+            TopicSpec(settings.topic(key), settings.topic_partitions, settings.topic_replication, config)
+        )
     return specs
 
 
