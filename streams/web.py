@@ -11,12 +11,14 @@ from streams.metrics import ARTICLES_DEADLETTERED, ARTICLES_DUPLICATE, ARTICLES_
 from streams.settings import Settings
 
 
-def _total(counter: Any) -> float:
-    return sum(
-        sample.value
-        for metric in counter.collect()
-        for sample in metric.samples
-        if sample.name.endswith("_total")
+def _total(counter: Any) -> int:
+    return int(
+        sum(
+            sample.value
+            for metric in counter.collect()
+            for sample in metric.samples
+            if sample.name.endswith("_total")
+        )
     )
 
 

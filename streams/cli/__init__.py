@@ -56,7 +56,7 @@ def _decoder() -> RawArticleDecoder:
 
 @app.command()
 def worker(
-    loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="debug, info, warning, error")] = "",
+    loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="debug, info, warn, error, crit")] = "",
     web_port: Annotated[int | None, typer.Option(help="Port of /healthz and /metrics.")] = None,
 ) -> None:
     """Run the enrichment worker (a Faust worker): articles.raw → enriched, mentions, dead letters."""
@@ -195,8 +195,12 @@ def tail(
     limit: Annotated[int, typer.Option("--max", help="Stop after this many events (0: never).")] = 0,
     timeout: Annotated[float, typer.Option(help="Stop after this many idle seconds (0: never).")] = 0.0,
     raw_json: Annotated[bool, typer.Option("--json", help="One JSON document per line, no colours.")] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Tables of entities, quotes and stances.")
+    ] = False,
 ) -> None:
     """Print events of a topic as they arrive."""
+    from streams.cli.render import show
     from streams.kafka.consumer import tail_topic
 
     settings = get_settings()
@@ -211,7 +215,7 @@ def tail(
             sys.stdout.flush()
         else:
             console.rule(f"{record.topic}[{record.partition}]@{record.offset} key={record.key}")
-            console.print_json(data=record.value)
+            show(console, record.topic, record.value, summary=summary)
 
 
 def main() -> None:

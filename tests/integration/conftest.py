@@ -87,7 +87,9 @@ class Pipeline:
     def topic(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    def cli(self, *args: str, input: bytes | None = None, timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+    def cli(
+        self, *args: str, input: bytes | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
             [*STANCEWIRE, *args], env=self.env, input=input, capture_output=True, timeout=timeout, cwd=REPO
         )
@@ -95,7 +97,11 @@ class Pipeline:
     def start_worker(self, timeout: float = 120) -> None:
         log = (self.data_dir / "worker.log").open("ab")
         self.worker = subprocess.Popen(
-            [*STANCEWIRE, "worker", "--loglevel", "info"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
+            [*STANCEWIRE, "worker", "--loglevel", "info"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -131,7 +137,9 @@ class Pipeline:
     def metrics(self) -> str:
         return httpx.get(f"http://127.0.0.1:{self.web_port}/metrics", timeout=2).text
 
-    def wait_for_health(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 120) -> dict[str, Any]:
+    def wait_for_health(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 120
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         health: dict[str, Any] = {}
         while time.monotonic() < deadline:
@@ -144,7 +152,9 @@ class Pipeline:
     def producer(self) -> KafkaProducer:
         return KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
 
-    def read_all(self, name: str, *, expect: int, timeout: float = 120, settle: float = 3.0) -> list[dict[str, Any]]:
+    def read_all(
+        self, name: str, *, expect: int, timeout: float = 120, settle: float = 3.0
+    ) -> list[dict[str, Any]]:
         """Read ``name`` from the start with an independent consumer until ``expect`` events have come
         and nothing more arrives for ``settle`` seconds (so extra, unexpected events are caught too)."""
         consumer = KafkaConsumer(

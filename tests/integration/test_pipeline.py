@@ -76,8 +76,18 @@ def test_bad_input_is_dead_lettered_with_reasons_and_the_worker_stays_up(running
     }
     producer = running.producer()
     valid = [orjson.dumps({"body": body, "source": "test"}) for body in VALID_BODIES]
-    messages = [valid[0], bad["invalid_json"], bad["missing_body"], valid[1], bad["empty_body"],
-                bad["body_too_large"], valid[2], bad["not_utf8"], bad["wrong_field_type"], valid[3]]
+    messages = [
+        valid[0],
+        bad["invalid_json"],
+        bad["missing_body"],
+        valid[1],
+        bad["empty_body"],
+        bad["body_too_large"],
+        valid[2],
+        bad["not_utf8"],
+        bad["wrong_field_type"],
+        valid[3],
+    ]
     for value in messages:
         producer.send(raw, value=value)
     producer.flush()

@@ -15,7 +15,9 @@ ENGLISH = "Angela Merkel said on Monday that Germany would back the plan. Merkel
 
 @pytest.fixture(scope="module")
 def processor(registry, nlp):
-    return BatchProcessor(RawArticleDecoder(registry, max_body_bytes=5_000), Enricher(nlp), max_payload_bytes=256)
+    return BatchProcessor(
+        RawArticleDecoder(registry, max_body_bytes=5_000), Enricher(nlp), max_payload_bytes=256
+    )
 
 
 def message(value: bytes | None, offset: int = 0) -> IncomingMessage:
@@ -34,9 +36,14 @@ def test_every_message_lands_in_exactly_one_outcome(processor, seed_article):
         orjson.dumps({"body": ENGLISH}),
         orjson.dumps({"body": ENGLISH}),  # same article twice in a batch: one duplicate
     ]
-    result = processor.process([message(p, i) for i, p in enumerate(payloads)], already_seen=lambda _id: False)
+    result = processor.process(
+        [message(p, i) for i, p in enumerate(payloads)], already_seen=lambda _id: False
+    )
     assert result.count == len(payloads)
-    assert [a["article_id"] for a in result.enriched] == [seed_article.article_id, result.enriched[1]["article_id"]]
+    assert [a["article_id"] for a in result.enriched] == [
+        seed_article.article_id,
+        result.enriched[1]["article_id"],
+    ]
     assert sorted(d["reason"] for _, d in result.dead) == sorted(
         ["invalid_json", "missing_body", "empty_body", "body_too_large", "not_utf8", "wrong_field_type"]
     )
@@ -52,7 +59,7 @@ def test_already_seen_articles_are_skipped(processor):
 
 def test_dead_letter_keeps_source_position_and_encodes_binary(processor, registry):
     result = processor.process([message(b"\xff\x00\xfe" * 200, offset=41)], already_seen=lambda _id: False)
-    (_, dead), = result.dead
+    ((_, dead),) = result.dead
     assert dead["reason"] == "not_utf8"
     assert (dead["source_topic"], dead["source_partition"], dead["source_offset"]) == ("articles.raw", 0, 41)
     assert dead["payload_encoding"] == "base64"
@@ -62,7 +69,9 @@ def test_dead_letter_keeps_source_position_and_encodes_binary(processor, registr
 
 
 def test_events_on_the_wire_validate_against_schemas(processor, registry, seed_article):
-    result = processor.process([message(orjson.dumps(seed_article.to_event()))], already_seen=lambda _id: False)
+    result = processor.process(
+        [message(orjson.dumps(seed_article.to_event()))], already_seen=lambda _id: False
+    )
     (article,) = result.enriched
     wire = orjson.loads(EnrichedArticleEvent.from_core(article).dumps())
     assert wire == article and "__faust" not in wire

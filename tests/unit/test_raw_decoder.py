@@ -43,7 +43,12 @@ def test_given_id_wins(decoder):
         (orjson.dumps({"body": "word " * 3000}), "body_too_large"),
         (orjson.dumps({"body": "Он сказал, что правительство поддержит мирный план. " * 5}), "not_english"),
         (
-            orjson.dumps({"body": "Le premier ministre a déclaré dimanche que le gouvernement soutiendrait le plan. " * 3}),
+            orjson.dumps(
+                {
+                    "body": "Le premier ministre a déclaré dimanche que le gouvernement soutiendrait le plan. "
+                    * 3
+                }
+            ),
             "not_english",
         ),
     ],

@@ -1,0 +1,49 @@
+# stancewire: the two commands are `make demo` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help setup kafka-jars demo test lint unit integration bench clean
+
+help:
+	@echo "make demo   set up, start Kafka + the worker, replay seeds/, show the results, stop"
+	@echo "make test   set up, lint (ruff, mypy), run the unit, agent and integration tests"
+	@echo "make bench  benchmarks (see docs/performance.md)"
+
+# A virtualenv with the project and its dev tools, rebuilt when pyproject.toml changes.
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(INSTALLED)
+
+kafka-jars:
+	bash deploy/kafka/kafka.sh fetch
+
+demo: setup kafka-jars
+	PATH="$(abspath $(BIN)):$$PATH" bash deploy/demo.sh
+
+lint: setup
+	$(BIN)/ruff check streams tests bench
+	$(BIN)/ruff format --check streams tests bench
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -m "not integration"
+
+integration: setup kafka-jars
+	$(BIN)/pytest -m integration
+
+test: setup kafka-jars lint
+	$(BIN)/pytest
+
+bench: setup kafka-jars
+	$(BIN)/python -m bench
+
+clean:
+	-bash deploy/kafka/kafka.sh stop
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
