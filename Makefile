@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LINT_PATHS := streams tests $(wildcard bench)
 
 .PHONY: help setup kafka-jars demo test lint unit integration bench clean
 
@@ -28,8 +29,8 @@ demo: setup kafka-jars
 	PATH="$(abspath $(BIN)):$$PATH" bash deploy/demo.sh
 
 lint: setup
-	$(BIN)/ruff check streams tests bench
-	$(BIN)/ruff format --check streams tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
 unit: setup
