@@ -13,7 +13,7 @@ from typing import Any
 import faust
 
 from streams.enrich.pipeline import Enricher
-from streams.events import DeadLetterEvent, EnrichedArticleEvent, EntityMentionEvent
+from streams.events import DeadLetterEvent, EnrichedArticleEvent, EntityMentionEvent, StanceEvent
 from streams.ingest import RawArticleDecoder
 from streams.metrics import (
     ARTICLES_DEADLETTERED,
@@ -24,6 +24,7 @@ from streams.metrics import (
     ENRICHMENT_SECONDS,
     INGEST_TO_ENRICHED_SECONDS,
     MENTIONS_OUT,
+    STANCES_OUT,
 )
 from streams.processing import BatchProcessor, BatchResult, IncomingMessage
 from streams.schemas import registry_at
@@ -96,6 +97,9 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
                 INGEST_TO_ENRICHED_SECONDS.observe(latency)
         for mention in result.mentions:
             await topics.mentions.send(key=mention["entity_id"], value=EntityMentionEvent.from_core(mention))
+        for stance in result.stances:
+            key = f"{stance['holder']}|{stance['target']}"
+            await topics.stances.send(key=key, value=StanceEvent.from_core(stance))
         for message, dead in result.dead:
             log.warning(
                 "dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, dead["error"]
@@ -105,6 +109,7 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
         ARTICLES_ENRICHED.inc(len(result.enriched))
         ARTICLES_DUPLICATE.inc(len(result.duplicates))
         MENTIONS_OUT.inc(len(result.mentions))
+        STANCES_OUT.inc(len(result.stances))
 
     @app.agent(topics.raw, name="enrich-articles")
     async def enrich_articles(stream: AsyncIterable[Any]) -> None:

@@ -48,6 +48,7 @@ class EnrichedArticleEvent(Event):
     entities: list[dict[str, Any]]
     quotes: list[dict[str, Any]]
     stances: list[dict[str, Any]]
+    tone: dict[str, float]
     models: dict[str, str]
 
 

@@ -12,6 +12,7 @@ ARTICLES_DUPLICATE = Counter(
 ARTICLES_DEADLETTERED = Counter(
     "stancewire_articles_deadlettered_total", "Messages sent to the dead-letter topic.", ["reason"]
 )
+STANCES_OUT = Counter("stancewire_stances_total", "stance events published.")
 MENTIONS_OUT = Counter("stancewire_entity_mentions_total", "entity.mention events published.")
 ENRICHMENT_SECONDS = Histogram(
     "stancewire_enrichment_latency_seconds",

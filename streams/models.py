@@ -61,6 +61,7 @@ class Entity(TypedDict):
     mentions: list[Span]
     # Optional extras a stage may add (gazetteer link, aliases seen, per-entity sentiment, ...).
     wikidata: NotRequired[str | None]
+    sentiment: NotRequired[float]  # mean target sentiment of its first mentions, [-1, 1]
 
 
 class Quote(TypedDict):
@@ -77,14 +78,21 @@ class Quote(TypedDict):
 
 class Stance(TypedDict):
     holder: str
-    holder_name: str
+    holder_name: str | None
     target: str
     target_name: str
     polarity: Literal["support", "oppose", "neutral"]
     sentiment: float
     confidence: float
     evidence: Span
-    cue: NotRequired[str | None]
+    cue: str | None
+
+
+class PublishedStance(Stance):
+    schema: str
+    article_id: str
+    published: str | None
+    enriched_at: str
 
 
 class EnrichedArticle(TypedDict):
@@ -101,6 +109,7 @@ class EnrichedArticle(TypedDict):
     entities: list[Entity]
     quotes: list[Quote]
     stances: list[Stance]
+    tone: dict[str, float]
     models: dict[str, str]
 
 

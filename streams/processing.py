@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from streams.clock import utc_now_iso
-from streams.enrich.pipeline import Enricher, mention_events
+from streams.enrich.pipeline import Enricher, mention_events, stance_events
 from streams.ingest import InvalidArticle, RawArticleDecoder
-from streams.models import SCHEMA_DEADLETTER, DeadLetter, EnrichedArticle, EntityMention, RawArticle
+from streams.models import SCHEMA_DEADLETTER, DeadLetter, EnrichedArticle, EntityMention, RawArticle, PublishedStance
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class IncomingMessage:
 class BatchResult:
     enriched: list[EnrichedArticle] = field(default_factory=list)
     mentions: list[EntityMention] = field(default_factory=list)
+    stances: list[PublishedStance] = field(default_factory=list)
     dead: list[tuple[IncomingMessage, DeadLetter]] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
 
@@ -105,6 +106,7 @@ class BatchProcessor:
         for enriched in self._enrich(articles, sources, result):
             result.enriched.append(enriched)
             result.mentions.extend(mention_events(enriched))
+            result.stances.extend(stance_events(enriched))
         return result
 
     def _enrich(
