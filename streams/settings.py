@@ -69,6 +69,40 @@ class Settings(BaseSettings):
     # Extra gazetteer files (JSON lines, same format as the shipped one), os.pathsep-separated:
     # users add entities and aliases without a code change.
     gazetteer_extra: str = ""
+    # Extra topic catalog files (JSON lines like streams/data/topics/topics.jsonl), os.pathsep-separated.
+    topics_extra: str = ""
+    # Target-dependent sentiment (the trained ONNX model). Off: stances come from clause rules only.
+    sentiment_enabled: bool = True
+    sentiment_model_dir: Path | None = None  # default: the model shipped in streams/data/models
+    sentiment_threads: int = Field(default=1, ge=1)  # onnxruntime threads per worker (one worker per core)
+
+    # --- Alerting (streams/alerts, docs/alerting.md) -----------------------------------------------
+    # Subscriptions live on a compacted topic (key = subscription id); the matching stage reads a
+    # single-partition internal topic so that shift/spike state is whole on one worker.
+    topic_subscriptions: str = "subscriptions"
+    topic_alerts_deadletter: str = "alerts.deadletter"
+    topic_alerts_input: str = "alerts.input"
+    # Bearer token of the REST API (/subscriptions, /alerts/stream). Unset: the API answers 503.
+    api_token: SecretStr | None = None
+    # Webhooks to private, loopback, link-local or reserved addresses are refused unless the host or
+    # a CIDR containing its address is listed here (comma-separated, e.g. "127.0.0.1/32,hooks.lan").
+    alert_webhook_allowlist: str = ""
+    alert_webhook_attempts: int = Field(default=5, ge=1, le=20)
+    alert_webhook_backoff_s: float = Field(default=1.0, gt=0)
+    alert_webhook_backoff_max_s: float = Field(default=60.0, gt=0)
+    alert_webhook_timeout_s: float = Field(default=5.0, gt=0)
+    # Digest subscriptions without their own period get this one; ticks flush due digests.
+    alert_digest_minutes: float = Field(default=15.0, gt=0)
+    alert_digest_max_items: int = Field(default=100, ge=1)
+    alert_tick_s: float = Field(default=30.0, gt=0)
+    # Stance shift: rolling mean of a holder's last N observed sentiments toward a target.
+    alert_shift_window: int = Field(default=5, ge=1, le=100)
+    # Mention spike: tumbling windows of this many seconds (by published date), baseline = the mean
+    # of the previous N windows.
+    alert_spike_window_s: int = Field(default=86_400, ge=60)
+    alert_spike_baseline_windows: int = Field(default=7, ge=1, le=366)
+    # Alerts an SSE stream can replay to a client reconnecting with Last-Event-ID.
+    alert_sse_buffer: int = Field(default=1000, ge=0)
 
     def topic(self, name: str) -> str:
         """The full topic name for one of the ``topic_*`` settings (``raw``, ``enriched``, ...)."""
