@@ -70,7 +70,11 @@ class Enricher:
         self.scorer = scorer
         self.batch_size = batch_size
         self.lexicon = vader_lexicon()
-        self.models = {"spacy": model_version(nlp), "topics": self.stances.topics.version}
+        self.models = {
+            "spacy": model_version(nlp),
+            "gazetteer": self.resolver.version,
+            "topics": self.stances.topics.version,
+        }
         if scorer is not None:
             self.models["sentiment"] = str(getattr(scorer, "version", getattr(scorer, "name", "unknown")))
 
@@ -99,7 +103,7 @@ class Enricher:
             yield from self.enrich_batch(batch)
 
     def _parse(self, article: RawArticle, doc: Doc) -> _Pending:
-        entities = self.resolver.resolve(doc)
+        entities = self.resolver.resolve(doc, article.published)
         quotes = self.quotes.attribute(doc, entities)
         candidates = self.stances.candidates(doc, entities, quotes)
         return _Pending(article, doc, entities, quotes, candidates, entity_items(doc, entities))
