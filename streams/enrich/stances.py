@@ -204,12 +204,13 @@ class StanceExtractor:
                 ruled = self._clause_rule(doc, target, stop_at=content)
                 rule = None
                 if ruled is not None and not _hypothetical(ruled[1]):
-                    subject = _subject_of(ruled[1])
+                    subject = _subject_of(_clause_verb(ruled[1]))
                     # "I'm clear that he does want lasting peace": the wanting is his, not the speaker's.
                     if (
                         subject is None
                         or subject.lower_ in FIRST_PERSON
-                        or index.by_token.get(subject.i, {}).get("id") == holder
+                        or target.token_start <= subject.i < target.token_end
+                        or index.entity_id_at(subject.i) == holder
                     ):
                         rule = ruled[0]
                 found.append(self._candidate(doc, holder, names[holder], target, quote["cue"], rule, 1.0))
@@ -350,10 +351,10 @@ class StanceExtractor:
             name = doc.text[start:end]
             _add_entity(entities, holder_id, name, start, end, doc.text)
             return holder_id, name, factor
-        entity = index.by_token.get(subject.i)
-        if entity is None or entity["type"] not in HOLDER_TYPES:
+        found = index.by_token.get(subject.i)
+        if found is None or found["type"] not in HOLDER_TYPES:
             return None
-        return entity["id"], entity["name"], factor
+        return found["id"], found["name"], factor
 
     def _antecedent(self, doc: Doc, pronoun: Token, index: _MentionIndex) -> Token | None:
         # "X has made clear it wants ...": the governing clause's own subject, same sentence.
