@@ -346,7 +346,7 @@ class StanceExtractor:
             subject, factor = resolved, PRONOUN_FACTOR
         institution = _institution(subject, index)
         if institution is not None:
-            entity, start, end = institution
+            _entity, start, end = institution
             holder_id = f"org:{_slug(doc.text[start:end])}"
             name = doc.text[start:end]
             _add_entity(entities, holder_id, name, start, end, doc.text)
