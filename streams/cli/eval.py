@@ -1,0 +1,117 @@
+"""``stancewire eval ...``: quality figures measured on real annotated news."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, cast
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+eval_app = typer.Typer(
+    help="Measure enrichment quality on annotated data (read in place from ../shared/data)."
+)
+
+err = Console(stderr=True)
+
+CITATION = "PolNeAR: Newell, Margolin & Ruths, LREC 2018"
+
+
+@eval_app.command("quotes")
+def eval_quotes(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="PolNeAR train folder (default: ../shared/data/polnear-train)."),
+    ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split", help="heldout (the fixed 20 %, report only), dev (the 80 % used for tuning) or all."
+        ),
+    ] = "heldout",
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Only the first N articles of the split.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document instead of a table.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Articles per nlp.pipe batch.")] = 16,
+    min_direct_f1: Annotated[
+        float, typer.Option("--min-direct-f1", help="Exit 1 when direct-quote speaker F1 is below this.")
+    ] = 0.0,
+    min_all_f1: Annotated[
+        float, typer.Option("--min-all-f1", help="Exit 1 when all-attribution speaker F1 is below this.")
+    ] = 0.0,
+) -> None:
+    """Quote attribution vs PolNeAR: P/R/F1 of (speaker, content) pairs, direct quotes and all attributions."""
+    from streams.enrich.nlp import load_nlp
+    from streams.evaluation.polnear import (
+        HELDOUT_PERCENT,
+        SPLITS,
+        PolnearMissing,
+        Split,
+        data_dir_or_raise,
+        load_articles,
+    )
+    from streams.evaluation.quotes import MIN_OVERLAP, evaluate
+    from streams.settings import get_settings
+
+    if split not in SPLITS:
+        err.print(f"[red]--split must be one of {', '.join(SPLITS)}, not {split!r}[/]")
+        raise typer.Exit(2)
+    try:
+        path = data_dir_or_raise(data_dir)
+    except PolnearMissing as exc:
+        err.print(f"[yellow]{exc}[/]")
+        return
+    model = get_settings().spacy_model
+    nlp = load_nlp(model)
+    run = evaluate(load_articles(path, cast(Split, split), limit), nlp, batch_size=batch_size)
+    scores = run.scores
+    if json_out:
+        document = {
+            "data": str(path),
+            "split": split,
+            "heldout_rule": f"sha256 of the article name, {HELDOUT_PERCENT} % held out",
+            "limit": limit,
+            "spacy_model": model,
+            "min_overlap": MIN_OVERLAP,
+            **run.as_dict(),
+        }
+        sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        table = Table(
+            title=f"quote attribution, PolNeAR train → {split} ({scores.articles} articles)",
+            caption=(
+                f"{path}; {model}; content match = overlap ≥ {MIN_OVERLAP:.0%} of the shorter span; {CITATION}"
+            ),
+        )
+        table.add_column("figure")
+        for name in ("precision", "recall", "F1", "matched", "predicted", "gold"):
+            table.add_column(name, justify="right")
+        for name, counts in scores.rows():
+            table.add_row(
+                name,
+                f"{counts.precision:.4f}",
+                f"{counts.recall:.4f}",
+                f"{counts.f1:.4f}",
+                str(counts.tp),
+                str(counts.predicted),
+                str(counts.gold),
+            )
+        Console().print(table)
+        if run.seconds_nlp:
+            err.print(
+                f"{run.words} words; nlp.pipe {run.seconds_nlp:.1f}s; entities {run.seconds_entities:.2f}s "
+                f"({100 * run.seconds_entities / run.seconds_nlp:.1f} % of nlp); quotes "
+                f"{run.seconds_quotes:.2f}s ({100 * run.seconds_quotes / run.seconds_nlp:.1f} % of nlp)"
+            )
+    failed = []
+    if scores.direct_speaker.f1 < min_direct_f1:
+        failed.append(f"direct-quote speaker F1 {scores.direct_speaker.f1:.4f} < {min_direct_f1}")
+    if scores.all_speaker.f1 < min_all_f1:
+        failed.append(f"all-attribution speaker F1 {scores.all_speaker.f1:.4f} < {min_all_f1}")
+    if failed:
+        err.print(f"[red]{'; '.join(failed)}[/]")
+        raise typer.Exit(1)
