@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LINT_PATHS := streams tests $(wildcard bench)
 
-.PHONY: help setup kafka-jars demo test lint unit integration bench clean
+.PHONY: help setup kafka-jars demo test lint unit integration bench clean train-sentiment
 
 help:
 	@echo "make demo   set up, start Kafka + the worker, replay seeds/, show the results, stop"
@@ -48,3 +48,12 @@ bench: setup kafka-jars
 clean:
 	-bash deploy/kafka/kafka.sh stop
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+# Training the target-sentiment model: a venv of its own (torch is large, and thinc imports torch
+# whenever it is installed, which would bloat every worker). Writes streams/data/models/.
+TRAIN_VENV ?= .venv-train
+train-sentiment:
+	test -x $(TRAIN_VENV)/bin/python || $(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TRAIN_VENV)/bin/python -m pip install --quiet -e '.[train]'
+	$(TRAIN_VENV)/bin/stancewire train sentiment
