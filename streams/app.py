@@ -23,6 +23,8 @@ class Topics:
     stances: faust.TopicT
     alerts: faust.TopicT
     deadletter: faust.TopicT
+    subscriptions: faust.TopicT
+    alerts_deadletter: faust.TopicT
 
 
 def _credentials(settings: Settings) -> Any:
@@ -71,9 +73,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
 
     # Imported here: the agents and views need the app and its topics, not the other way round.
     from streams.agents import register_enrichment
+    from streams.alerts import register_alerting
     from streams.web import register_web
 
     register_enrichment(app, topics, settings)
+    register_alerting(app, topics, settings)
     register_web(app, settings)
     return app
 
@@ -106,6 +110,17 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         stances=topic("stances", value_serializer="orjson"),
         alerts=topic("alerts", value_serializer="orjson"),
         deadletter=topic("deadletter", value_serializer="orjson"),
+        # Compacted, key = subscription id, a tombstone deletes; one partition (it backs a GlobalTable).
+        subscriptions=app.topic(
+            settings.topic("subscriptions"),
+            partitions=1,
+            replicas=settings.topic_replication,
+            key_type=str,
+            key_serializer="raw",
+            value_serializer="orjson",
+            compacting=True,
+        ),
+        alerts_deadletter=topic("alerts_deadletter", value_serializer="orjson"),
     )
 
 

@@ -12,7 +12,20 @@ from streams.settings import Settings
 
 # Every topic the pipeline owns, by settings name. Alerts and stances exist from the start so that
 # subscribers can attach before the first event.
-PIPELINE_TOPICS = ("raw", "enriched", "mentions", "stances", "alerts", "deadletter")
+PIPELINE_TOPICS = (
+    "raw",
+    "enriched",
+    "mentions",
+    "stances",
+    "alerts",
+    "deadletter",
+    "subscriptions",
+    "alerts_deadletter",
+)
+# Alerting's subscriptions: a compacted table of record (key = subscription id), one partition because
+# every worker reads all of it as a Faust GlobalTable.
+COMPACTED_TOPICS = ("subscriptions",)
+SINGLE_PARTITION_TOPICS = ("subscriptions",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +41,10 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = []
     for key in PIPELINE_TOPICS:
         config = dict(big_messages) if key in ("raw", "enriched", "deadletter") else {}
-        specs.append(
-            TopicSpec(settings.topic(key), settings.topic_partitions, settings.topic_replication, config)
-        )
+        if key in COMPACTED_TOPICS:
+            config["cleanup.policy"] = "compact"
+        partitions = 1 if key in SINGLE_PARTITION_TOPICS else settings.topic_partitions
+        specs.append(TopicSpec(settings.topic(key), partitions, settings.topic_replication, config))
     return specs
 
 

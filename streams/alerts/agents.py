@@ -1,0 +1,354 @@
+"""Thin Faust edges of alerting: topics, tables, agents, the tick timer, the alert reader, the views.
+
+Flow (docs/alerting.md has the picture)::
+
+    articles.enriched ─ alert-route ─▶ alerts.input (1 partition) ─ alert-match ─▶ alerts
+                                                      ▲ ticks (leader timer)        │
+    subscriptions (compacted) ═▶ GlobalTable on every worker                       ├─ alert-deliver ─▶ webhooks
+                                                                                    │        └─ failed ─▶ alerts.deadletter
+                                                                                    └─ reader ─▶ /alerts/stream (SSE)
+
+``alert-match`` reads a single-partition topic so that the shift and spike state of an entity is
+whole in one place whatever the number of workers; matching is cheap next to enrichment, which
+stays spread over all partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import ssl
+import time
+from collections.abc import AsyncIterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import httpx
+from faust.tables.globaltable import GlobalTable
+
+from streams.alerts.articles import NotAnArticle, iso, parse_time, project_article
+from streams.alerts.delivery import DeliveryHub, DeliveryJob, DeliveryResult, WebhookSender, dead_letter
+from streams.alerts.engine import AlertEngine, AlertState, EngineConfig, Outcome
+from streams.alerts.feed import AlertFeed, FeedEvent
+from streams.alerts.metrics import ALERT_ARTICLES, ALERT_INVALID, ALERTS_OUT, ALERTS_SUPPRESSED, MATCH_SECONDS
+from streams.alerts.subscriptions import Subscription, SubscriptionBook, SubscriptionRequests
+from streams.alerts.web import register_views
+from streams.alerts.webhooks import Allowlist
+from streams.schemas import registry_at
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TopicBackedGlobalTable(GlobalTable):
+    """A GlobalTable whose changelog is a named topic of the pipeline (``subscriptions``) rather than
+    ``<app>-<table>-changelog``. Faust's assignor looks the changelog up by its default name, so the
+    name is taken from the topic given."""
+
+    def _changelog_topic_name(self) -> str:
+        if self._changelog_topic is not None:
+            return self._changelog_topic.get_topic_name()
+        return super()._changelog_topic_name()
+
+
+@dataclass(frozen=True, slots=True)
+class Alerting:
+    """What ``register_alerting`` declared, for tests and tools."""
+
+    subscriptions: Any
+    alert_input: faust.TopicT
+    engine: AlertEngine
+    book: SubscriptionBook
+    feed: AlertFeed
+    route: Any
+    match: Any
+    deliver: Any
+
+
+def aiokafka_options(settings: Settings) -> dict[str, Any]:
+    """Connection settings in aiokafka's vocabulary (for the worker's own alert reader)."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap.split(","),
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+        if settings.kafka_ssl_certfile:
+            context.load_cert_chain(
+                str(settings.kafka_ssl_certfile),
+                str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None,
+            )
+        options["ssl_context"] = context
+    if settings.kafka_sasl_mechanism:
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = (
+            settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+        )
+    return options
+
+
+async def read_alerts(settings: Settings, topic: str, feed: AlertFeed) -> None:
+    """Every alert of every partition into ``feed`` (no consumer group: each worker reads them all),
+    starting a little before the end so that reconnecting SSE clients can be caught up."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="latest",
+        client_id=f"{settings.app_id}-alert-reader",
+        **aiokafka_options(settings),
+    )
+    await consumer.start()
+    try:
+        while not consumer.assignment():  # without a group, every partition once metadata is in
+            await asyncio.sleep(0.1)
+        tps = sorted(consumer.assignment())
+        ends = await consumer.end_offsets(tps)
+        begins = await consumer.beginning_offsets(tps)
+        keep = settings.alert_sse_buffer // max(len(tps), 1)
+        for tp in tps:
+            consumer.seek(tp, max(begins[tp], ends[tp] - keep))
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.value is None or record.key is None:
+                        continue
+                    feed.publish(
+                        FeedEvent(
+                            record.key.decode("utf-8", errors="replace"),
+                            tp.partition,
+                            record.offset,
+                            record.value.decode("utf-8", errors="replace"),
+                        )
+                    )
+    finally:
+        await consumer.stop()
+
+
+def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerting:
+    """Declare alerting's topics, tables, agents, timer and views on ``app``."""
+    registry = registry_at(settings.schemas_dir)
+    allowlist = Allowlist.parse(settings.alert_webhook_allowlist)
+    requests = SubscriptionRequests(
+        registry.validator("subscription.v1"),
+        allowlist=allowlist,
+        digest_minutes=settings.alert_digest_minutes,
+    )
+    book = SubscriptionBook(
+        digest_minutes=settings.alert_digest_minutes,
+        on_invalid=lambda key, why: log.warning("subscription %s is unusable and ignored: %s", key, why),
+    )
+    feed = AlertFeed(buffer=settings.alert_sse_buffer)
+
+    # --- State ----------------------------------------------------------------------------------
+    # Subscriptions: every worker holds all of them (web API, delivery, matching). One partition,
+    # as Faust advises for GlobalTables; the topic is the compacted `subscriptions` topic itself.
+    subscriptions = TopicBackedGlobalTable(
+        app,
+        name="alert-subscriptions",
+        default=None,
+        key_type=str,
+        partitions=1,
+        changelog_topic=topics.subscriptions,
+        recovery_buffer_size=1,
+        standby_buffer_size=1,
+        is_global=True,
+        beacon=app.tables.beacon,
+        help="subscription id → subscription.v1 document (the compacted subscriptions topic).",
+    )
+    app.tables.add(subscriptions)
+    alert_input = app.topic(
+        settings.topic("alerts_input"),
+        partitions=1,
+        replicas=settings.topic_replication,
+        key_type=str,
+        key_serializer="raw",
+        value_serializer="orjson",
+        internal=True,
+    )
+
+    def table(name: str, what: str) -> Any:
+        # Co-partitioned with alerts.input (1 partition): written only by alert-match, with its event.
+        return app.Table(name, default=None, key_type=str, partitions=1, help=what)
+
+    engine = AlertEngine(
+        EngineConfig(
+            shift_window=settings.alert_shift_window,
+            spike_window_s=settings.alert_spike_window_s,
+            spike_baseline_windows=settings.alert_spike_baseline_windows,
+            digest_max_items=settings.alert_digest_max_items,
+        ),
+        AlertState(
+            articles=table("alert-articles", "article_id → shift/spike signals when first seen"),
+            shift=table("alert-shift", "holder|target → rolling sentiment history"),
+            spike=table("alert-spike", "entity_id → articles per tumbling window"),
+            fingerprints=table("alert-fingerprints", "match fingerprint → when it was handled"),
+            digests=table("alert-digests", "subscription_id → held digest alerts"),
+        ),
+    )
+
+    def current() -> list[Subscription]:
+        return book.compile(list(subscriptions.items()))
+
+    def lookup(subscription_id: str) -> Subscription | None:
+        return book.get(subscription_id, subscriptions.get(subscription_id))
+
+    async def write(subscription_id: str, doc: dict[str, Any] | None) -> None:
+        """Store (or, with None, delete) a subscription: on the topic first, acknowledged, then in this
+        worker's table at once so that its next read sees it; other workers get it from the topic."""
+        if doc is None:
+            sent = await topics.subscriptions.send(key=subscription_id, value=None, value_serializer="raw")
+        else:
+            sent = await topics.subscriptions.send(key=subscription_id, value=doc)
+        await sent
+        if doc is None:
+            subscriptions.data.pop(subscription_id, None)
+        else:
+            subscriptions.data[subscription_id] = doc
+
+    # --- Matching -------------------------------------------------------------------------------
+    @app.agent(topics.enriched, name="alert-route")
+    async def route(stream: AsyncIterable[Any]) -> None:
+        async for article in stream:
+            try:
+                projected = project_article(article)
+            except NotAnArticle as exc:
+                ALERT_INVALID.inc()
+                log.warning("alerting skips an event on %s: %s", topics.enriched.get_topic_name(), exc)
+                continue
+            await alert_input.send(
+                key=projected["article_id"],
+                value={"type": "article", "at": iso(datetime.now(UTC)), "article": projected},
+            )
+
+    async def publish(outcome: Outcome) -> None:
+        for alert in outcome.alerts:
+            await topics.alerts.send(key=alert["subscription_id"], value=alert)
+            ALERTS_OUT.labels(alert["kind"]).inc()
+        ALERTS_SUPPRESSED.labels("muted").inc(outcome.muted)
+        ALERTS_SUPPRESSED.labels("held_for_digest").inc(outcome.held)
+
+    @app.agent(alert_input, name="alert-match")
+    async def match(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.value
+            if not isinstance(message, Mapping):
+                continue
+            now = parse_time(message.get("at")) or datetime.now(UTC)
+            try:
+                if message.get("type") == "tick":
+                    outcome = engine.on_tick(current(), now)
+                elif message.get("type") == "article" and isinstance(message.get("article"), Mapping):
+                    started = time.perf_counter()
+                    outcome = engine.on_article(message["article"], current(), now)
+                    MATCH_SECONDS.observe(time.perf_counter() - started)
+                    ALERT_ARTICLES.labels("yes" if outcome.replayed else "no").inc()
+                else:
+                    continue
+            except Exception:  # one malformed event must not stop alerting for everyone
+                ALERT_INVALID.inc()
+                log.exception("alert matching failed on %s@%s", event.message.partition, event.message.offset)
+                continue
+            await publish(outcome)
+
+    @app.timer(interval=settings.alert_tick_s, on_leader=True, name="alert-tick")
+    async def tick() -> None:
+        if any(s.mode == "digest" for s in current()):
+            await alert_input.send(key="tick", value={"type": "tick", "at": iso(datetime.now(UTC))})
+
+    # --- Delivery -------------------------------------------------------------------------------
+    hubs: dict[str, DeliveryHub] = {}
+
+    async def failed(job: DeliveryJob, result: DeliveryResult) -> None:
+        await topics.alerts_deadletter.send(
+            key=job.alert.get("subscription_id"),
+            value=dead_letter(job, result, max_payload_bytes=settings.deadletter_payload_max_bytes),
+        )
+
+    def hub() -> DeliveryHub:
+        if "hub" not in hubs:
+            client = httpx.AsyncClient(
+                timeout=settings.alert_webhook_timeout_s,
+                follow_redirects=False,  # a redirect could lead past the allowlist
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            )
+            sender = WebhookSender(
+                client,
+                allowlist=allowlist,
+                attempts=settings.alert_webhook_attempts,
+                backoff_s=settings.alert_webhook_backoff_s,
+                backoff_max_s=settings.alert_webhook_backoff_max_s,
+            )
+            hubs["hub"] = DeliveryHub(sender, lookup, failed)
+        return hubs["hub"]
+
+    @app.agent(topics.alerts, name="alert-deliver")
+    async def deliver(stream: Any) -> None:
+        # Manual acks: an alert's offset is committed only once its webhook accepted it or it was
+        # dead-lettered, so a crash redelivers (at least once; receivers dedupe on the fingerprint).
+        manual = stream.noack()
+        async for event in manual.events():
+            alert = event.value
+            subscription_id = alert.get("subscription_id") if isinstance(alert, Mapping) else None
+            subscription = lookup(subscription_id) if isinstance(subscription_id, str) else None
+            if subscription is None or not subscription.webhook_url:
+                await manual.ack(event)
+                continue
+            message = event.message
+            hub().submit(
+                subscription.id,
+                DeliveryJob(
+                    alert,
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    done=functools.partial(manual.ack, event),
+                ),
+            )
+
+    @app.task
+    async def alert_reader() -> None:
+        await read_alerts(settings, topics.alerts.get_topic_name(), feed)
+
+    @app.task
+    async def delivery_shutdown() -> None:
+        try:
+            await asyncio.Event().wait()  # until the worker stops and cancels this task
+        finally:
+            if "hub" in hubs:
+                await hubs["hub"].close()
+                await hubs["hub"].sender.client.aclose()
+
+    async def end_streams(_: Any) -> None:
+        feed.close()
+
+    web_app = getattr(app.web, "web_app", None)  # the aiohttp Application behind Faust's web server
+    if web_app is not None:
+        web_app.on_shutdown.append(end_streams)
+
+    started: dict[str, bool] = {}
+
+    @app.task
+    async def tables_restored() -> None:
+        # Faust starts app tasks only once table recovery is complete: from now on the API is truthful.
+        started["ready"] = True
+
+    register_views(
+        app,
+        token=settings.api_token.get_secret_value() if settings.api_token else None,
+        requests=requests,
+        table=subscriptions,
+        write=write,
+        feed=feed,
+        ready=lambda: started.get("ready", False),
+    )
+    return Alerting(subscriptions, alert_input, engine, book, feed, route, match, deliver)

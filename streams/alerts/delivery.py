@@ -1,0 +1,258 @@
+"""Webhook delivery: signed POSTs with retries, one queue and one task per subscription.
+
+The policy (who may be called, what is retried, how long to wait, the signature, the dead letter)
+is in ``webhooks`` and ``signing``; this module only does the I/O. A subscription's alerts are
+delivered in order by its own task, so a slow or dead receiver only ever delays itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from streams.alerts.articles import iso, parse_time
+from streams.alerts.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES, WEBHOOK_QUEUED, WEBHOOK_SECONDS
+from streams.alerts.signing import SIGNATURE_HEADER, sign
+from streams.alerts.subscriptions import Subscription
+from streams.alerts.webhooks import (
+    Allowlist,
+    WebhookNotAllowed,
+    check_addresses,
+    check_url,
+    classify,
+    retry_after,
+    retry_delay,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "stancewire-alerts/1"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    delivered: bool
+    attempts: int
+    reason: str | None = None  # webhook_failed | webhook_rejected | webhook_not_allowed
+    error: str | None = None
+    status: int | None = None
+    host: str | None = None
+
+
+@dataclass(slots=True)
+class DeliveryJob:
+    alert: Mapping[str, Any]
+    topic: str | None
+    partition: int | None
+    offset: int | None
+    done: Callable[[], Awaitable[Any]]  # acks the alert's Kafka message: the offset may be committed
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        allowlist: Allowlist,
+        attempts: int,
+        backoff_s: float,
+        backoff_max_s: float,
+        resolver: Resolver = resolve,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.client = client
+        self.allowlist = allowlist
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
+        self.resolver = resolver
+        self.sleep = sleep
+        self.rand = rand
+
+    async def _check_target(self, url: str) -> None:
+        host = check_url(url, self.allowlist)
+        port = httpx.URL(url).port or (443 if url.lower().startswith("https") else 80)
+        try:
+            addresses = await self.resolver(host, port)
+        except OSError as exc:
+            raise ConnectionError(f"cannot resolve {host}: {exc}") from None
+        check_addresses(host, addresses, self.allowlist)
+
+    async def send(self, subscription: Subscription, alert: Mapping[str, Any]) -> DeliveryResult:
+        url = subscription.webhook_url
+        if not url:
+            return DeliveryResult(True, 0)
+        body = orjson.dumps(alert)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Stancewire-Subscription": subscription.id,
+            "X-Stancewire-Fingerprint": str(alert.get("fingerprint", "")),
+        }
+        if subscription.secret:
+            headers[SIGNATURE_HEADER] = sign(subscription.secret, body)
+        error, status, host = "", None, httpx.URL(url).host
+        for attempt in range(1, self.attempts + 1):
+            wait: float | None = None
+            try:
+                await self._check_target(url)
+                response = await self.client.post(
+                    url, content=body, headers={**headers, "X-Stancewire-Attempt": str(attempt)}
+                )
+            except WebhookNotAllowed as exc:
+                WEBHOOK_ATTEMPTS.labels("not_allowed").inc()
+                return DeliveryResult(False, attempt, "webhook_not_allowed", str(exc), host=host)
+            except (httpx.HTTPError, ConnectionError) as exc:
+                WEBHOOK_ATTEMPTS.labels("error").inc()
+                error, status = f"{type(exc).__name__}: {exc}".rstrip(": "), None
+            else:
+                status = response.status_code
+                verdict = classify(status)
+                WEBHOOK_ATTEMPTS.labels(verdict).inc()
+                if verdict == "delivered":
+                    return DeliveryResult(True, attempt, status=status, host=host)
+                error = f"HTTP {status} {response.reason_phrase}".strip()
+                if verdict == "rejected":
+                    return DeliveryResult(False, attempt, "webhook_rejected", error, status, host)
+                wait = retry_after(response.headers.get("Retry-After"), cap=self.backoff_max_s)
+            if attempt < self.attempts:
+                delay = wait if wait is not None else self._delay(attempt)
+                log.info(
+                    "webhook %s for %s: %s; retry %d in %.2fs", url, subscription.id, error, attempt, delay
+                )
+                await self.sleep(delay)
+        error = f"{error} after {self.attempts} attempts"
+        return DeliveryResult(False, self.attempts, "webhook_failed", error, status, host)
+
+    def _delay(self, attempt: int) -> float:
+        return retry_delay(attempt, base=self.backoff_s, cap=self.backoff_max_s, rand=self.rand())
+
+
+def dead_letter(job: DeliveryJob, result: DeliveryResult, *, max_payload_bytes: int) -> dict[str, Any]:
+    """A ``deadletter.v1`` event for an alert that could not be delivered (plus who, what, how often)."""
+    payload = orjson.dumps(job.alert)
+    kept = payload[:max_payload_bytes].decode("utf-8", errors="ignore")
+    return {
+        "schema": "deadletter.v1",
+        "reason": result.reason or "webhook_failed",
+        "error": result.error or "undeliverable",
+        "payload": kept,
+        "payload_encoding": "utf-8",
+        "payload_bytes": len(payload),
+        "payload_truncated": len(payload) > max_payload_bytes,
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "article_id": job.alert.get("article_id"),
+        "source_topic": job.topic,
+        "source_partition": job.partition,
+        "source_offset": job.offset,
+        "received_at": iso(datetime.now(UTC)),
+        "subscription_id": job.alert.get("subscription_id"),
+        "fingerprint": job.alert.get("fingerprint"),
+        "attempts": result.attempts,
+        "last_status": result.status,
+        "webhook_host": result.host,
+    }
+
+
+class DeliveryHub:
+    """Per-subscription queues and tasks. ``submit`` never waits on a receiver."""
+
+    def __init__(
+        self,
+        sender: WebhookSender,
+        lookup: Callable[[str], Subscription | None],
+        on_failed: Callable[[DeliveryJob, DeliveryResult], Awaitable[None]],
+        *,
+        idle_s: float = 60.0,
+    ) -> None:
+        self.sender = sender
+        self.lookup = lookup
+        self.on_failed = on_failed
+        self.idle_s = idle_s
+        self._queues: dict[str, asyncio.Queue[DeliveryJob]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def submit(self, subscription_id: str, job: DeliveryJob) -> None:
+        queue = self._queues.get(subscription_id)
+        if queue is None:
+            queue = self._queues[subscription_id] = asyncio.Queue()
+        queue.put_nowait(job)
+        WEBHOOK_QUEUED.inc()
+        task = self._tasks.get(subscription_id)
+        if task is None or task.done():
+            self._tasks[subscription_id] = asyncio.create_task(
+                self._run(subscription_id, queue), name=f"webhook:{subscription_id}"
+            )
+
+    @property
+    def queued(self) -> int:
+        return sum(q.qsize() for q in self._queues.values())
+
+    async def _run(self, subscription_id: str, queue: asyncio.Queue[DeliveryJob]) -> None:
+        while True:
+            try:
+                job = await asyncio.wait_for(queue.get(), timeout=self.idle_s)
+            except TimeoutError:
+                if queue.empty():  # idle: let the task go; the next submit starts a new one
+                    self._queues.pop(subscription_id, None)
+                    self._tasks.pop(subscription_id, None)
+                    return
+                continue
+            WEBHOOK_QUEUED.dec()
+            try:
+                await self._deliver(subscription_id, job)
+            except Exception:  # one broken alert must not stop this subscription's deliveries
+                log.exception("webhook delivery for %s crashed", subscription_id)
+            finally:
+                await job.done()
+
+    async def _deliver(self, subscription_id: str, job: DeliveryJob) -> None:
+        subscription = self.lookup(subscription_id)  # the current version: URL or secret may have changed
+        if subscription is None or not subscription.webhook_url:
+            WEBHOOK_DELIVERIES.labels("no_webhook").inc()
+            return
+        result = await self.sender.send(subscription, job.alert)
+        if result.delivered:
+            WEBHOOK_DELIVERIES.labels("delivered").inc()
+            created = parse_time(job.alert.get("created_at"))
+            if created is not None:
+                WEBHOOK_SECONDS.observe(max(0.0, time.time() - created.timestamp()))
+            return
+        WEBHOOK_DELIVERIES.labels(result.reason or "failed").inc()
+        log.warning(
+            "alert %s for %s dead-lettered after %d attempt(s): %s",
+            job.alert.get("fingerprint"),
+            subscription_id,
+            result.attempts,
+            result.error,
+        )
+        await self.on_failed(job, result)
+
+    async def close(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        for task in list(self._tasks.values()):
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        self._queues.clear()

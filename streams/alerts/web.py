@@ -1,0 +1,141 @@
+"""Thin HTTP views on the worker's Faust (aiohttp) web server: /subscriptions and /alerts/stream.
+
+Every judgment (token, body, schema, rule, webhook target) is ``subscriptions.SubscriptionRequests``
+and ``check_token``; the views read the request, call them, and write to the subscriptions topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+from aiohttp_sse import sse_response
+from faust.web import View
+
+from streams.alerts.feed import AlertFeed, SlowClient
+from streams.alerts.subscriptions import RequestRefused, SubscriptionRequests, check_token, public_view
+
+SSE_PING_S = 15.0
+
+
+def _json(view: View, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+    return view.bytes(orjson.dumps(data), content_type="application/json", status=status, headers=headers)
+
+
+def _refuse(view: View, exc: RequestRefused) -> Any:
+    headers = {"WWW-Authenticate": 'Bearer realm="stancewire"'} if exc.status == 401 else None
+    if exc.status == 503:
+        headers = {"Retry-After": "1"}
+    return _json(view, exc.body(), exc.status, headers)
+
+
+def register_views(
+    app: faust.App,
+    *,
+    token: str | None,
+    requests: SubscriptionRequests,
+    table: Any,
+    write: Callable[[str, dict[str, Any] | None], Awaitable[None]],
+    feed: AlertFeed,
+    ready: Callable[[], bool] = lambda: True,
+) -> None:
+    """``table`` maps subscription id → document; ``write(id, doc | None)`` stores or deletes one;
+    ``ready()`` says whether the worker has restored its tables (until then the API answers 503)."""
+
+    def get(subscription_id: str) -> Mapping[str, Any] | None:
+        doc = table.get(subscription_id)
+        return doc if isinstance(doc, Mapping) else None
+
+    def authorize(request: Any) -> None:
+        check_token(request.headers.get("Authorization"), token)
+        if not ready():
+            raise RequestRefused(
+                503, "starting", "the worker is still restoring its tables; retry in a moment"
+            )
+
+    @app.page("/subscriptions")
+    class SubscriptionsView(View):
+        async def get(self, request: Any) -> Any:
+            try:
+                authorize(request)
+            except RequestRefused as exc:
+                return _refuse(self, exc)
+            docs = sorted(
+                (public_view(doc) for doc in list(table.values()) if isinstance(doc, Mapping)),
+                key=lambda doc: str(doc.get("id")),
+            )
+            return _json(self, {"count": len(docs), "subscriptions": docs})
+
+        async def post(self, request: Any) -> Any:
+            try:
+                authorize(request)
+                body = await request.read()
+                doc, created = requests.prepare(body, existing=get, now=datetime.now(UTC))
+            except RequestRefused as exc:
+                return _refuse(self, exc)
+            await write(doc["id"], doc)
+            # The creator sees the webhook secret once (it may have been generated); GET hides it.
+            return _json(self, doc, 201 if created else 200, {"Location": f"/subscriptions/{doc['id']}"})
+
+    @app.page("/subscriptions/{subscription_id}")
+    class SubscriptionView(View):
+        async def get(self, request: Any, subscription_id: str) -> Any:
+            try:
+                authorize(request)
+                doc = get(subscription_id)
+                if doc is None:
+                    raise RequestRefused(404, "not_found", f"no subscription {subscription_id!r}")
+            except RequestRefused as exc:
+                return _refuse(self, exc)
+            return _json(self, public_view(doc))
+
+        async def delete(self, request: Any, subscription_id: str) -> Any:
+            try:
+                authorize(request)
+                if get(subscription_id) is None:
+                    raise RequestRefused(404, "not_found", f"no subscription {subscription_id!r}")
+            except RequestRefused as exc:
+                return _refuse(self, exc)
+            await write(subscription_id, None)
+            return _json(self, {"deleted": subscription_id})
+
+    @app.page("/alerts/stream")
+    class AlertStreamView(View):
+        async def get(self, request: Any) -> Any:
+            try:
+                authorize(request)
+                subscription_id = request.query.get("subscription")
+                if not subscription_id:
+                    raise RequestRefused(400, "missing_subscription", "add ?subscription=<id>")
+                if get(subscription_id) is None:
+                    raise RequestRefused(404, "not_found", f"no subscription {subscription_id!r}")
+            except RequestRefused as exc:
+                return _refuse(self, exc)
+            last_event_id = request.headers.get("Last-Event-ID")
+            async with (
+                feed.listen(subscription_id, last_event_id) as listener,
+                sse_response(request, ping_interval=SSE_PING_S) as sse,
+            ):
+                await sse.send(orjson.dumps({"subscription": subscription_id}).decode(), event="ready")
+
+                async def pump() -> None:
+                    with contextlib.suppress(SlowClient, ConnectionResetError, TimeoutError, RuntimeError):
+                        async for event in listener:
+                            await sse.send(event.data, id=event.id, event="alert")
+
+                pumping = asyncio.ensure_future(pump())
+                closed = asyncio.ensure_future(sse.wait())  # ends when the client goes away
+                try:
+                    await asyncio.wait({pumping, closed}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in (pumping, closed):
+                        task.cancel()
+                    for task in (pumping, closed):
+                        with contextlib.suppress(BaseException):
+                            await task
+            return sse
