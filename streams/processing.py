@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from streams.clock import utc_now_iso
 from streams.enrich.pipeline import Enricher, mention_events, stance_events
 from streams.ingest import InvalidArticle, RawArticleDecoder
-from streams.models import SCHEMA_DEADLETTER, DeadLetter, EnrichedArticle, EntityMention, RawArticle, PublishedStance
+from streams.models import (
+    SCHEMA_DEADLETTER,
+    DeadLetter,
+    EnrichedArticle,
+    EntityMention,
+    PublishedStance,
+    RawArticle,
+)
 
 log = logging.getLogger(__name__)
 

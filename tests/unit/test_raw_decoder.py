@@ -74,7 +74,10 @@ def test_any_bytes_decode_or_fail_with_invalid_article(decoder, payload):
 @given(
     st.dictionaries(
         st.sampled_from(["body", "title", "authors", "published", "id", "source", "url"]),
-        st.none() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=50) | st.lists(st.text(max_size=5), max_size=3),
+        st.none()
+        | st.integers(-(2**63), 2**63 - 1)
+        | st.text(max_size=50)
+        | st.lists(st.text(max_size=5), max_size=3),
     )
 )
 def test_any_json_object_decodes_or_fails_with_invalid_article(decoder, document):
