@@ -20,7 +20,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from streams.cli.alerts import alerts_app, subscribe, subscriptions_app
 from streams.cli.eval import eval_app
+from streams.cli.ingest import ingest_app
+from streams.cli.sentiment import eval_sentiment_command, sentiment_command, train_sentiment_command
 from streams.ingest.raw import RawArticleDecoder
 from streams.models import RawArticle
 from streams.settings import get_settings
@@ -32,8 +35,17 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(eval_app, name="eval")
+train_app = typer.Typer(help="Train the learned models (needs the \\[train] extra: `make train-sentiment`).")
+app.add_typer(train_app, name="train")
+app.command("sentiment")(sentiment_command)
+train_app.command("sentiment")(train_sentiment_command)
+eval_app.command("sentiment")(eval_sentiment_command)
 topics_app = typer.Typer(help="Create or list the pipeline's Kafka topics.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
+app.command("subscribe")(subscribe)
+app.add_typer(subscriptions_app, name="subscriptions")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(ingest_app, name="ingest")
 
 err = Console(stderr=True)
 

@@ -159,7 +159,7 @@ class _MentionIndex:
 class StanceExtractor:
     """Built once per worker: the topic catalog's matcher and thresholds live here."""
 
-    def __init__(self, topics: TopicCatalog, *, model_threshold: float = 0.25) -> None:
+    def __init__(self, topics: TopicCatalog, *, model_threshold: float = 0.5) -> None:
         self.topics = topics
         self.model_threshold = model_threshold
 
@@ -206,12 +206,7 @@ class StanceExtractor:
                 if ruled is not None and not _hypothetical(ruled[1]):
                     subject = _subject_of(_clause_verb(ruled[1]))
                     # "I'm clear that he does want lasting peace": the wanting is his, not the speaker's.
-                    if (
-                        subject is None
-                        or subject.lower_ in FIRST_PERSON
-                        or target.token_start <= subject.i < target.token_end
-                        or index.entity_id_at(subject.i) == holder
-                    ):
+                    if not _someone_else(subject, holder, index, target):
                         rule = ruled[0]
                 found.append(self._candidate(doc, holder, names[holder], target, quote["cue"], rule, 1.0))
         return found
@@ -297,6 +292,8 @@ class StanceExtractor:
         if token.dep_ in SUBJECT_DEPS:
             if lemma in NEED_PREDICATES or _has_need_complement(parent):
                 return _negated(parent, "support"), parent
+            if _exonerates(parent):  # "Zelenskiy had done nothing wrong", "X is not to blame"
+                return "support", parent
             return None
         if token.dep_ == "pobj" and parent.dep_ == "prep":
             governor = parent.head
@@ -385,7 +382,8 @@ class StanceExtractor:
     def finalize(
         self, text: str, candidates: Sequence[StanceCandidate], sentiments: Sequence[TargetSentiment | None]
     ) -> list[Stance]:
-        best: dict[tuple[str, str], Stance] = {}
+        # One stance per (holder, target): what a clause says plainly beats the model's reading.
+        best: dict[tuple[str, str], tuple[tuple[bool, float], Stance]] = {}
         for candidate, sentiment in zip(candidates, sentiments, strict=True):
             score = sentiment.score if sentiment is not None else 0.0
             if candidate.rule is not None:
@@ -394,7 +392,11 @@ class StanceExtractor:
                 if sentiment is not None and _disagrees(polarity, score):
                     confidence *= 0.8
             else:
-                if sentiment is None or abs(score) < self.model_threshold:
+                # The model scores how a sentence speaks of a person or body; of a topic ("a plan to
+                # stop the fighting" reads positive) it says little, so topics need a clause rule.
+                if candidate.target.id.startswith("topic:"):
+                    continue
+                if sentiment is None or sentiment.polarity == "neutral" or abs(score) < self.model_threshold:
                     continue
                 polarity = "support" if score > 0 else "oppose"
                 confidence = candidate.confidence * max(sentiment.probabilities.values(), default=0.5)
@@ -411,9 +413,10 @@ class StanceExtractor:
                 cue=candidate.cue,
             )
             key = (candidate.holder, candidate.target.id)
-            if key not in best or stance["confidence"] > best[key]["confidence"]:
-                best[key] = stance
-        return list(best.values())
+            rank = (candidate.rule is not None, stance["confidence"])
+            if key not in best or rank > best[key][0]:
+                best[key] = (rank, stance)
+        return [stance for _, stance in best.values()]
 
 
 def _hyphen_prefix(doc: Doc, target: TargetRef) -> str | None:
@@ -466,6 +469,35 @@ def _np_head(doc: Doc, target: TargetRef) -> Token:
         if not target.token_start <= head < target.token_end or head == i:
             return doc[i]
     return doc[target.token_end - 1]
+
+
+EXONERATING_ADJECTIVES = frozenset({"wrong", "illegal", "improper", "unlawful"})
+BLAME_ADJECTIVES = frozenset({"guilty", "responsible", "wrong", "culpable", "liable"})
+
+
+def _exonerates(verb: Token) -> bool:
+    for child in verb.children:
+        nothing = child.dep_ == "dobj" and child.lower_ == "nothing"
+        if nothing and any(grand.lower_ in EXONERATING_ADJECTIVES for grand in child.children):
+            return True
+        if child.dep_ in ("acomp", "attr") and child.lower_ in BLAME_ADJECTIVES:
+            return any(c.dep_ == "neg" for c in verb.children)
+        if child.dep_ == "xcomp" and child.lower_ == "blame":
+            return any(c.dep_ == "neg" for c in verb.children)
+    return False
+
+
+def _someone_else(subject: Token | None, holder: str, index: _MentionIndex, target: TargetRef) -> bool:
+    """Does the clause belong to someone other than the quote's speaker ("he does want peace")?"""
+    if subject is None or subject.lower_ in FIRST_PERSON:
+        return False
+    if target.token_start <= subject.i < target.token_end:
+        return False  # the target is the subject: "a coalition was needed"
+    if subject.lower_ in PRONOUNS_PERSON | PRONOUNS_THING | {"they"}:
+        return True
+    entity_id = index.entity_id_at(subject.i)
+    entity = index.by_token.get(subject.i)
+    return entity is not None and entity_id != holder and entity["type"] == "PERSON"
 
 
 def _disagrees(polarity: str, score: float) -> bool:

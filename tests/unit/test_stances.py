@@ -140,3 +140,14 @@ def test_seed_stances_match_the_gold(seed_enriched, expected):
     evidence = stance["evidence"]
     assert body[evidence["start"] : evidence["end"]] == evidence["text"]
     assert expected["evidence"] in evidence["text"]
+
+
+def test_exoneration_is_support_whatever_the_model_reads(nlp, parts):
+    text = "“Viktor Orban did nothing wrong,” Chancellor Hans Brandt said."
+    assert stances_of(nlp, parts, text, score=-0.9)[("Hans Brandt", "Viktor Orbán")] == "support"
+
+
+def test_a_clause_with_its_own_subject_is_not_the_speakers_stance(nlp, parts):
+    # The wanting is the minister's; the speaker only reports it, so only the model's reading counts.
+    text = "“Lisa Tran wants sanctions,” Chancellor Hans Brandt said."
+    assert ("Hans Brandt", "sanctions") not in stances_of(nlp, parts, text, score=0.0)
