@@ -74,11 +74,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
     # Imported here: the agents and views need the app and its topics, not the other way round.
     from streams.agents import register_enrichment
     from streams.alerts import register_alerting
+    from streams.ingest_web import register_ingest_web
     from streams.web import register_web
 
     register_enrichment(app, topics, settings)
     register_alerting(app, topics, settings)
     register_web(app, settings)
+    register_ingest_web(app, topics, settings)
     return app
 
 

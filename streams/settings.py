@@ -104,6 +104,25 @@ class Settings(BaseSettings):
     # Alerts an SSE stream can replay to a client reconnecting with Last-Event-ID.
     alert_sse_buffer: int = Field(default=1000, ge=0)
 
+    # --- Ingestion (streams/ingest, docs/ingestion.md) -----------------------------------------------
+    # Bearer token of POST /articles on the worker's web server. Unset: the endpoint answers 503.
+    ingest_token: SecretStr | None = None
+    ingest_max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)  # POST /articles body
+    ingest_max_batch: int = Field(default=500, ge=1)  # articles in one POST
+    # Feeds: poll interval while a feed answers; exponential backoff (base doubled per consecutive
+    # failure, capped) while it fails. Timeouts and size caps for every fetch (feed or article page).
+    ingest_poll_interval_s: float = Field(default=300.0, gt=0)
+    ingest_backoff_base_s: float = Field(default=10.0, gt=0)
+    ingest_backoff_max_s: float = Field(default=3600.0, gt=0)
+    ingest_fetch_timeout_s: float = Field(default=20.0, gt=0)
+    ingest_max_fetch_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    ingest_user_agent: str = "stancewire-ingest/0.1 (+https://stancewire.dev/bot)"
+    # Drop folder: how often the watcher looks, and the largest file it reads.
+    ingest_watch_interval_s: float = Field(default=1.0, gt=0)
+    ingest_max_file_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Dedup store (SQLite) of the feed poller and the watcher. Unset: <data_dir>/ingest.
+    ingest_state_dir: Path | None = None
+
     def topic(self, name: str) -> str:
         """The full topic name for one of the ``topic_*`` settings (``raw``, ``enriched``, ...)."""
         return f"{self.topic_prefix}{getattr(self, f'topic_{name}')}"
