@@ -93,7 +93,13 @@ def test_bad_input_is_dead_lettered_with_reasons_and_the_worker_stays_up(running
     producer.flush()
     producer.close()
 
-    after = running.wait_for_health(lambda h: h["articles_in"] >= before["articles_in"] + len(messages))
+    # "in" counts a batch as it is read; wait until every message has also reached an outcome.
+    after = running.wait_for_health(
+        lambda h: (
+            h["articles_in"] >= before["articles_in"] + len(messages)
+            and h["articles_in"] == h["enriched"] + h["deadlettered"] + h["duplicates"]
+        )
+    )
     assert running.worker is not None and running.worker.poll() is None, "the worker died"
     assert after["articles_in"] - before["articles_in"] == len(messages)
     new_enriched = after["enriched"] - before["enriched"]
