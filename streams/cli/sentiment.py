@@ -31,7 +31,9 @@ ModelDirOption = Annotated[
     typer.Option("--model-dir", help="Model artifact folder (default: the shipped target-sentiment-v1)."),
 ]
 ThreadsOption = Annotated[int, typer.Option("--threads", help="onnxruntime intra-op threads.")]
-BatchOption = Annotated[int, typer.Option("--batch-size", help="Targets per model call.")]
+BatchOption = Annotated[
+    int | None, typer.Option("--batch-size", help="Targets per model call (default: the artifact's).")
+]
 
 #: Lines read from stdin before one batched model call.
 CHUNK_LINES = 256
@@ -106,7 +108,7 @@ def sentiment_command(
         bool, typer.Option("--probabilities", help="Add each class probability to the output.")
     ] = False,
     threads: ThreadsOption = 1,
-    batch_size: BatchOption = 32,
+    batch_size: BatchOption = None,
 ) -> None:
     """Sentiment toward a target: JSON lines {"text", "start", "end"} on stdin → {"polarity", "score"}.
 
@@ -176,7 +178,7 @@ def eval_sentiment_command(
     model_dir: ModelDirOption = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document instead of a table.")] = False,
     threads: ThreadsOption = 1,
-    batch_size: BatchOption = 32,
+    batch_size: BatchOption = None,
     min_macro_f1: Annotated[
         float, typer.Option("--min-macro-f1", help="Exit 1 when the trained model scores below this.")
     ] = 0.0,

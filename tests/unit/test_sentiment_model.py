@@ -66,30 +66,36 @@ def test_scores_and_probabilities_are_well_formed(model):
 
 def test_batch_order_is_kept(model):
     items = [PRAISE, PUTIN, NEUTRAL, PUTIN, span("Smith lied.", "Smith"), PRAISE]
-    small_batches = TargetSentimentModel(threads=1, batch_size=2)
-    together = small_batches.predict(items)
+    together = model.predict(items)
     alone = [model.predict([item])[0] for item in items]
-    assert [r.polarity for r in together] == [r.polarity for r in alone]
-    # Dynamic int8 quantizes activations per batch, so batch partners move scores in the 4th decimal.
-    assert np.allclose([r.score for r in together], [r.score for r in alone], atol=5e-3)
+    # The shipped int8 model runs one target per onnxruntime call: a score never depends on its batch.
+    assert model.batch_size == 1
+    assert together == alone
+    clear = [PRAISE, span("Smith lied.", "Smith"), NEUTRAL, PRAISE, span("Smith lied.", "Smith")]
+    wide = TargetSentimentModel(batch_size=4).predict(clear)
+    assert [r.polarity for r in wide] == ["positive", "negative", "neutral", "positive", "negative"]
 
 
 def test_long_texts_keep_the_target_in_the_window(model):
     filler = "The committee met again on a weekday to review the routine schedule. " * 120
-    sentence, start, end = PUTIN
-    for text, offset in (
-        (filler + sentence, len(filler)),
-        (sentence + " " + filler, 0),
-        (filler + sentence + " " + filler, len(filler)),
-    ):
-        item = (text, start + offset, end + offset)
-        assert text[item[1] : item[2]] == "Vladimir Putin"
-        (ids,) = model.encoder.encode([item])
-        assert len(ids) <= model.max_length
-        decoded = model.encoder.decode(ids)
-        assert "[TGT] vladimir putin [/TGT]" in decoded
-        assert "understands is power" in decoded  # the context next to the target is what is kept
-        assert model.predict([item])[0].polarity == "negative"
+    for sentence, start, end in (PUTIN, PRAISE):
+        mention = sentence[start:end]
+        for text, offset in (
+            (filler + sentence, len(filler)),
+            (sentence + " " + filler, 0),
+            (filler + sentence + " " + filler, len(filler)),
+        ):
+            item = (text, start + offset, end + offset)
+            assert text[item[1] : item[2]] == mention
+            (ids,) = model.encoder.encode([item])
+            assert len(ids) <= model.max_length
+            decoded = model.encoder.decode(ids)
+            assert f"[TGT] {mention.lower()} [/TGT]" in decoded
+            # the whole sentence around the target is kept, then as much filler as fits
+            assert " ".join(sentence.lower().rstrip(".").split()[-3:]) in decoded
+            assert " ".join(sentence.lower().split()[:2]) in decoded
+            if sentence == PRAISE[0]:
+                assert model.predict([item])[0].polarity == "positive"
     huge_target = ("x" * 5 + " ") * 400
     (ids,) = model.encoder.encode([(huge_target, 0, len(huge_target))])
     assert len(ids) == model.max_length and ids[1] == model.encoder.target_start_id
