@@ -14,6 +14,8 @@ export STANCEWIRE_APP_ID="stancewire-demo"
 export STANCEWIRE_DATA_DIR="$DEMO_DIR/worker"
 export STANCEWIRE_WEB_PORT="${DEMO_WEB_PORT:-16066}"
 export STANCEWIRE_BATCH_WITHIN_S="0.2"
+export STANCEWIRE_API_TOKEN="${STANCEWIRE_API_TOKEN:-demo-token}"
+export COLUMNS="${COLUMNS:-160}"  # rich tables: wide enough for a quote per line
 
 worker_pid=""
 cleanup() {
@@ -44,6 +46,22 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 
+# Three subscribers: a desk that follows Putin, one that wants to know who opposes Zelenskiy, and one
+# that tracks support for the coalition of the willing. The API answers 503 until the worker has
+# restored its tables, so retry briefly.
+subscribe() {
+  for _ in $(seq 1 60); do
+    stancewire subscribe "$@" >/dev/null 2>&1 && { echo "demo: subscribed $1"; return 0; }
+    sleep 1
+  done
+  stancewire subscribe "$@"
+}
+subscribe putin-desk --name "Putin desk" --entity "Vladimir Putin"
+subscribe zelenskiy-opponents --name "Who opposes Zelenskiy" \
+  --rule '{"kind": "stance", "target": "Volodymyr Zelenskyy", "polarity": "oppose"}'
+subscribe coalition-support --name "Support for a coalition of the willing" \
+  --rule '{"kind": "stance", "target": "topic:coalition-of-the-willing", "polarity": "support"}'
+
 seed_count=$(find seeds -type f | wc -l)
 stancewire replay seeds/
 
@@ -55,5 +73,7 @@ for _ in $(seq 1 240); do
 done
 
 stancewire tail enriched --from-beginning --max "$seed_count" --timeout 30 --summary
+echo "demo: alerts"
+stancewire alerts tail --from-beginning --max 3 --timeout 30
 echo "demo: worker counters: in=$(health articles_in) enriched=$(health enriched)" \
   "deadlettered=$(health deadlettered) duplicates=$(health duplicates)"
