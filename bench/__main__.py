@@ -1,5 +1,5 @@
-"""`make bench`: every benchmark in turn."""
+"""`make bench`: every benchmark in turn (bench/run.py), a table, and JSON in var/bench/."""
 
-from bench import analyze_throughput
+from bench.run import main
 
-analyze_throughput.main()
+main()

@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
         "web_host": settings.web_host,
         "web_port": settings.web_port,
         "producer_max_request_size": settings.max_message_bytes,
+        "producer_linger": settings.producer_linger_s,
+        "producer_max_batch_size": min(settings.producer_max_batch_bytes, settings.max_message_bytes),
         "consumer_max_fetch_size": settings.max_message_bytes,
         "value_serializer": "orjson",
         "key_serializer": "raw",
