@@ -6,6 +6,7 @@ the same names at a real cluster (SASL/TLS included) without a code change.
 
 from __future__ import annotations
 
+import ssl
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -132,6 +133,19 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """The full topic name for one of the ``topic_*`` settings (``raw``, ``enriched``, ...)."""
         return f"{self.topic_prefix}{getattr(self, f'topic_{name}')}"
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context for SSL / SASL_SSL (CA, and client certificate for mTLS), else None."""
+        if self.kafka_security_protocol not in ("SSL", "SASL_SSL"):
+            return None
+        context = ssl.create_default_context(
+            cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None
+        )
+        if self.kafka_ssl_certfile:
+            context.load_cert_chain(
+                str(self.kafka_ssl_certfile), str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None
+            )
+        return context
 
     def kafka_python_config(self) -> dict[str, object]:
         """Connection settings in kafka-python's vocabulary (used by the CLI's producer and admin)."""
