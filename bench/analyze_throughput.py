@@ -119,7 +119,7 @@ def run(
         "articles": len(articles),
         "words": words,
         "batch_size": enricher.batch_size,
-        "sentiment_threads": settings.sentiment_threads,
+        "model_threads": settings.model_threads,
         "repeats": repeats,
         "plain_words_per_s": plain,
         "analyze_words_per_s": analyze,

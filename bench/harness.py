@@ -224,7 +224,7 @@ class Deployment:
             "STANCEWIRE_TOPIC_PARTITIONS": "2",
             "STANCEWIRE_APP_ID": self.app_id,
             "STANCEWIRE_API_TOKEN": API_TOKEN,
-            "STANCEWIRE_SENTIMENT_THREADS": "1",
+            "STANCEWIRE_MODEL_THREADS": "1",
             **self.extra_env,
             **more,
         }

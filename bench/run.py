@@ -79,7 +79,7 @@ def hide_torch_dir() -> Path:
 
 def worker_env(args: argparse.Namespace) -> dict[str, str]:
     env = dict(ONE_CORE)
-    env["STANCEWIRE_SENTIMENT_THREADS"] = "1"
+    env["STANCEWIRE_MODEL_THREADS"] = "1"
     env.update({name: value for name, value in RECOMMENDED.items() if name not in os.environ})
     for item in args.set:
         name, _, value = item.partition("=")
@@ -101,8 +101,8 @@ def effective_settings(env: dict[str, str]) -> dict[str, Any]:
         "batch_size",
         "batch_within_s",
         "producer_linger_s",
-        "sentiment_threads",
-        "sentiment_enabled",
+        "model_threads",
+        "stance_model_enabled",
         "spacy_model",
     )
     return {name: getattr(settings, name) for name in names if hasattr(settings, name)}

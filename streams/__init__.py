@@ -6,10 +6,18 @@ plain types of :mod:`streams.models`. Everything else is private to its module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
 
-from streams.models import EnrichedArticle, Entity, Quote, RawArticle, Stance
-from streams.settings import Settings, get_settings
+# One worker per core: numerical libraries get one thread each unless told otherwise. Their small
+# matrices (the model's heads, spaCy's layers) gain nothing from more, and threads that spin against
+# the other worker's cost several times the work. Set here, before numpy is first imported.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+from collections.abc import Iterable  # noqa: E402
+
+from streams.models import EnrichedArticle, Entity, Quote, RawArticle, Stance  # noqa: E402
+from streams.settings import Settings, get_settings  # noqa: E402
 
 __all__ = [
     "EnrichedArticle",

@@ -78,10 +78,11 @@ class Settings(BaseSettings):
     gazetteer_extra: str = ""
     # Extra topic catalog files (JSON lines like streams/data/topics/topics.jsonl), os.pathsep-separated.
     topics_extra: str = ""
-    # Target-dependent sentiment (the trained ONNX model). Off: stances come from clause rules only.
-    sentiment_enabled: bool = True
-    sentiment_model_dir: Path | None = None  # default: the model shipped in streams/data/models
-    sentiment_threads: int = Field(default=1, ge=1)  # onnxruntime threads per worker (one worker per core)
+    # The joint stance + sentiment model (ONNX, streams/stancemodel). Off: no entity → entity stances,
+    # no entity sentiment; stances toward topics still come from the clause rules.
+    stance_model_enabled: bool = True
+    stance_model_dir: Path | None = None  # default: the model shipped in streams/data/models
+    model_threads: int = Field(default=1, ge=1)  # onnxruntime threads per worker (one worker per core)
 
     # --- Alerting (streams/alerts, docs/alerting.md) -----------------------------------------------
     # Subscriptions live on a compacted topic (key = subscription id); the matching stage reads a

@@ -28,7 +28,7 @@ DataDirOption = Annotated[
 ]
 ModelDirOption = Annotated[
     Path | None,
-    typer.Option("--model-dir", help="Model artifact folder (default: the shipped target-sentiment-v1)."),
+    typer.Option("--model-dir", help="Model artifact folder (default: the shipped stance-sentiment-v1)."),
 ]
 ThreadsOption = Annotated[int, typer.Option("--threads", help="onnxruntime intra-op threads.")]
 BatchOption = Annotated[
@@ -108,12 +108,12 @@ def sentiment_command(
         bool, typer.Option("--probabilities", help="Add each class probability to the output.")
     ] = False,
     threads: ThreadsOption = 1,
-    batch_size: BatchOption = None,
 ) -> None:
     """Sentiment toward a target: JSON lines {"text", "start", "end"} on stdin → {"polarity", "score"}.
 
     ``start``/``end`` are character offsets of the target in ``text`` (end exclusive). A bad line gets
-    {"error": ...} on its output line and the rest goes on. ``score`` is in [-1, 1].
+    {"error": ...} on its output line and the rest goes on. ``score`` is in [-1, 1]. The targets of
+    one text in a chunk of lines are read in one pass of the joint model, as the pipeline reads them.
     """
     scorer: SentimentScorer
     if baseline:
@@ -121,9 +121,9 @@ def sentiment_command(
 
         scorer = VaderBaseline()
     else:
-        from streams.sentiment.model import shared_model
+        from streams.stancemodel.model import shared_model
 
-        scorer = shared_model(model_dir, threads=threads, batch_size=batch_size)
+        scorer = shared_model(model_dir, threads=threads)
     _, errors = score_lines(scorer, sys.stdin, sys.stdout, probabilities=probabilities)
     if errors:
         err.print(f"[yellow]{errors} line(s) could not be scored[/]")
@@ -194,6 +194,7 @@ def eval_sentiment_command(
     )
     from streams.sentiment.lexicon import VaderBaseline
     from streams.sentiment.model import TargetSentimentModel
+    from streams.stancemodel.model import StanceSentimentModel
 
     try:
         path = data_file(data_dir)
@@ -201,14 +202,22 @@ def eval_sentiment_command(
         err.print(f"[yellow]{exc}[/]")
         return
     _, validation = split_items(load_newsmtsc(data_dir))
-    model = TargetSentimentModel(model_dir, threads=threads, batch_size=batch_size)
-    reports = {"trained": evaluate(model, validation), "vader": evaluate(VaderBaseline(), validation)}
+    # The pipeline's model: the joint stance + sentiment model's target head (the targets of one
+    # sentence read in one pass, as the pipeline reads them). target-sentiment-v1 is the model of before.
+    model = StanceSentimentModel(model_dir, threads=threads)
+    before = TargetSentimentModel(threads=threads, batch_size=batch_size)
+    reports = {
+        "trained": evaluate(model, validation),
+        "before": evaluate(before, validation),
+        "vader": evaluate(VaderBaseline(), validation),
+    }
     if json_out:
         document = {
             "data": str(path),
             "split": split_rule(),
             "validation_targets": len(validation),
             "model": {"version": model.version, "dir": str(model.model_dir)},
+            "before_model": {"version": before.version, "dir": str(before.model_dir)},
             **{name: report.as_dict() for name, report in reports.items()},
         }
         sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -219,19 +228,14 @@ def eval_sentiment_command(
         )
         table.add_column("figure")
         table.add_column(f"trained ({model.version})", justify="right")
+        table.add_column(f"before ({before.version})", justify="right")
         table.add_column("VADER baseline", justify="right")
-        trained, vader = reports["trained"], reports["vader"]
-        table.add_row("macro-F1", f"{trained.macro_f1:.4f}", f"{vader.macro_f1:.4f}")
-        table.add_row("accuracy", f"{trained.accuracy:.4f}", f"{vader.accuracy:.4f}")
+        columns = [reports["trained"], reports["before"], reports["vader"]]
+        table.add_row("macro-F1", *[f"{r.macro_f1:.4f}" for r in columns])
+        table.add_row("accuracy", *[f"{r.accuracy:.4f}" for r in columns])
         for label in POLARITIES:
-            table.add_row(
-                f"F1 {label}", f"{trained.per_class[label].f1:.4f}", f"{vader.per_class[label].f1:.4f}"
-            )
-        table.add_row(
-            "targets/s",
-            f"{trained.count / trained.seconds:.0f}" if trained.seconds else "-",
-            f"{vader.count / vader.seconds:.0f}" if vader.seconds else "-",
-        )
+            table.add_row(f"F1 {label}", *[f"{r.per_class[label].f1:.4f}" for r in columns])
+        table.add_row("targets/s", *[f"{r.count / r.seconds:.0f}" if r.seconds else "-" for r in columns])
         Console().print(table)
     if reports["trained"].macro_f1 < min_macro_f1:
         err.print(f"[red]trained macro-F1 {reports['trained'].macro_f1:.4f} is below {min_macro_f1}[/]")

@@ -1,9 +1,9 @@
 """The enrichment pipeline: the one place that knows the order of the stages.
 
 ``Enricher.enrich_batch`` runs spaCy once over a batch (``nlp.pipe``), then the pure stages on each
-doc — entities → quotes → stance candidates — then the target-sentiment model ONCE for the whole
-batch (every stance target and entity mention that needs a score, deduplicated), then stances, entity
-sentiment and tone. Build one Enricher per process and reuse it.
+doc — entities → quotes → stance plan (which sentences to read, their spans and pairs) — then the
+joint stance + sentiment model ONCE for the whole batch (one encoder pass per planned sentence), then
+stances, entity sentiment and tone. Build one Enricher per process and reuse it.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from streams.clock import utc_now_iso
 from streams.enrich.entities import EntityResolver
 from streams.enrich.nlp import load_nlp, model_version
 from streams.enrich.quotes import QuoteAttributor
-from streams.enrich.stances import StanceCandidate, StanceExtractor
-from streams.enrich.tone import article_tone, entity_items, vader_lexicon
+from streams.enrich.stances import StanceExtractor, StancePlan
+from streams.enrich.tone import article_tone, vader_lexicon
 from streams.enrich.topics import TopicCatalog
 from streams.models import (
     SCHEMA_ENRICHED,
@@ -36,8 +36,8 @@ from streams.models import (
     Quote,
     RawArticle,
 )
-from streams.sentiment.base import SentimentScorer, TargetSentiment
 from streams.settings import Settings
+from streams.stancemodel.model import SentenceResult, StanceSentimentModel
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,7 @@ class _Pending:
     doc: Doc
     entities: list[Entity]
     quotes: list[Quote]
-    candidates: list[StanceCandidate]
-    entity_items: list[tuple[int, tuple[str, int, int]]]
+    plan: StancePlan
 
 
 class Enricher:
@@ -60,14 +59,14 @@ class Enricher:
         resolver: EntityResolver | None = None,
         quotes: QuoteAttributor | None = None,
         stances: StanceExtractor | None = None,
-        scorer: SentimentScorer | None = None,
+        model: StanceSentimentModel | None = None,
         batch_size: int = 16,
     ) -> None:
         self.nlp = nlp
         self.resolver = resolver or EntityResolver()
         self.quotes = quotes or QuoteAttributor()
         self.stances = stances or StanceExtractor(TopicCatalog.from_paths(nlp))
-        self.scorer = scorer
+        self.model = model
         self.batch_size = batch_size
         self.lexicon = vader_lexicon()
         self.models = {
@@ -75,26 +74,25 @@ class Enricher:
             "gazetteer": self.resolver.version,
             "topics": self.stances.topics.version,
         }
-        if scorer is not None:
-            self.models["sentiment"] = str(getattr(scorer, "version", getattr(scorer, "name", "unknown")))
+        if model is not None:
+            self.models["stance"] = model.version
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Enricher:
         nlp = load_nlp(settings.spacy_model)
-        scorer = load_scorer(settings)
         return cls(
             nlp,
             resolver=EntityResolver.from_settings(settings),
             stances=StanceExtractor(TopicCatalog.from_paths(nlp, settings.topics_extra)),
-            scorer=scorer,
+            model=load_model(settings),
             batch_size=settings.batch_size,
         )
 
     def enrich_batch(self, articles: Sequence[RawArticle]) -> list[EnrichedArticle]:
         docs = self.nlp.pipe((article.body for article in articles), batch_size=self.batch_size)
         pending = [self._parse(article, doc) for article, doc in zip(articles, docs, strict=True)]
-        scores = self._score(pending)
-        return [self._finish(p, scores) for p in pending]
+        readings = self._score(pending)
+        return [self._finish(p, r) for p, r in zip(pending, readings, strict=True)]
 
     def enrich_stream(self, articles: Iterable[RawArticle]) -> Iterator[EnrichedArticle]:
         """Enrich lazily, ``batch_size`` articles at a time, in order (the CLI's ``analyze``)."""
@@ -105,30 +103,23 @@ class Enricher:
     def _parse(self, article: RawArticle, doc: Doc) -> _Pending:
         entities = self.resolver.resolve(doc, article.published)
         quotes = self.quotes.attribute(doc, entities)
-        candidates = self.stances.candidates(doc, entities, quotes)
-        return _Pending(article, doc, entities, quotes, candidates, entity_items(doc, entities))
+        return _Pending(article, doc, entities, quotes, self.stances.plan(doc, entities, quotes))
 
-    def _score(self, pending: list[_Pending]) -> dict[tuple[str, int, int], TargetSentiment]:
-        if self.scorer is None:
-            return {}
-        unique = list(
-            dict.fromkeys(
-                [c.item for p in pending for c in p.candidates]
-                + [item for p in pending for _, item in p.entity_items]
-            )
-        )
-        if not unique:
-            return {}
-        return dict(zip(unique, self.scorer.predict(unique), strict=True))
+    def _score(self, pending: list[_Pending]) -> list[list[SentenceResult] | None]:
+        """The model's readings of every planned sentence of the batch, in one call, per article."""
+        if self.model is None:
+            return [None] * len(pending)
+        requests = [p.plan.requests(p.doc.text) for p in pending]
+        results = self.model.analyze([r for rs in requests for r in rs])
+        out: list[list[SentenceResult] | None] = []
+        first = 0
+        for rs in requests:
+            out.append(results[first : first + len(rs)])
+            first += len(rs)
+        return out
 
-    def _finish(self, p: _Pending, scores: dict[tuple[str, int, int], TargetSentiment]) -> EnrichedArticle:
-        stances = self.stances.finalize(p.doc.text, p.candidates, [scores.get(c.item) for c in p.candidates])
-        per_entity: dict[int, list[float]] = {}
-        for position, item in p.entity_items:
-            if item in scores:
-                per_entity.setdefault(position, []).append(scores[item].score)
-        for position, values in per_entity.items():
-            p.entities[position]["sentiment"] = round(sum(values) / len(values), 4)
+    def _finish(self, p: _Pending, results: list[SentenceResult] | None) -> EnrichedArticle:
+        stances = self.stances.finalize(p.doc.text, p.plan, results, p.entities)
         article = p.article
         return EnrichedArticle(
             schema=SCHEMA_ENRICHED,
@@ -149,19 +140,19 @@ class Enricher:
         )
 
 
-def load_scorer(settings: Settings) -> SentimentScorer | None:
-    """The trained target-sentiment model named by settings, or None when sentiment is turned off."""
-    if not settings.sentiment_enabled:
+def load_model(settings: Settings) -> StanceSentimentModel | None:
+    """The joint stance + sentiment model named by settings, or None when it is turned off."""
+    if not settings.stance_model_enabled:
         return None
-    from streams.sentiment.model import DEFAULT_MODEL_DIR, shared_model
+    from streams.stancemodel.model import DEFAULT_MODEL_DIR, shared_model
 
-    folder = Path(settings.sentiment_model_dir) if settings.sentiment_model_dir else DEFAULT_MODEL_DIR
+    folder = Path(settings.stance_model_dir) if settings.stance_model_dir else DEFAULT_MODEL_DIR
     if not (folder / "manifest.json").is_file():
         raise RuntimeError(
-            f"no target-sentiment model at {folder}: train one with `stancewire train sentiment` "
-            "or set STANCEWIRE_SENTIMENT_ENABLED=false"
+            f"no stance model at {folder}: train one with `make train-stances` "
+            "or set STANCEWIRE_STANCE_MODEL_ENABLED=false"
         )
-    return shared_model(folder, threads=settings.sentiment_threads or max(1, (os.cpu_count() or 2) // 2))
+    return shared_model(folder, threads=settings.model_threads or max(1, (os.cpu_count() or 2) // 2))
 
 
 def mention_events(article: EnrichedArticle) -> list[EntityMention]:

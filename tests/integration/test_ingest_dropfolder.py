@@ -70,7 +70,7 @@ def good_file(index: int) -> tuple[str, bytes]:
 def running(pipeline: Pipeline) -> Pipeline:
     pipeline.extra_env.update(
         {
-            "STANCEWIRE_SENTIMENT_ENABLED": "false",
+            "STANCEWIRE_STANCE_MODEL_ENABLED": "false",
             "STANCEWIRE_INGEST_STATE_DIR": str(pipeline.data_dir / "ingest-state"),
             "STANCEWIRE_INGEST_WATCH_INTERVAL_S": "0.2",
         }

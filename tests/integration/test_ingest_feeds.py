@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 def running(pipeline: Pipeline) -> Pipeline:
     pipeline.extra_env.update(
         {
-            "STANCEWIRE_SENTIMENT_ENABLED": "false",  # not what these tests are about; starts faster
+            "STANCEWIRE_STANCE_MODEL_ENABLED": "false",  # not what these tests are about; starts faster
             "STANCEWIRE_INGEST_STATE_DIR": str(pipeline.data_dir / "ingest-state"),
             "STANCEWIRE_INGEST_FETCH_TIMEOUT_S": "5",
         }

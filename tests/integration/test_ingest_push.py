@@ -29,7 +29,7 @@ SEED = "date 2025-03-06 By Ana Lima and Rui Costa\n\nBrazil's central bank raise
 def running(pipeline: Pipeline) -> Pipeline:
     pipeline.extra_env.update(
         {
-            "STANCEWIRE_SENTIMENT_ENABLED": "false",
+            "STANCEWIRE_STANCE_MODEL_ENABLED": "false",
             "STANCEWIRE_INGEST_TOKEN": TOKEN,
             "STANCEWIRE_INGEST_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
             "STANCEWIRE_INGEST_MAX_BATCH": "10",

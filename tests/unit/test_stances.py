@@ -1,4 +1,4 @@
-"""Stance rules on made-up sentences (a fixed scorer stands in for the model: the rules are under
+"""Clause rules on made-up sentences (a fixed scorer stands in for the model: the rules are under
 test here) and the seed's expected stances with the real shipped model (tests/gold)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from streams.enrich.entities import EntityResolver
 from streams.enrich.quotes import QuoteAttributor
-from streams.enrich.stances import StanceExtractor
+from streams.enrich.stance_rules import RuleStanceExtractor
 from streams.enrich.topics import TopicCatalog
 from streams.sentiment.base import TargetSentiment
 from streams.settings import Settings
@@ -33,7 +33,7 @@ def parts(nlp):
     return (
         EntityResolver.from_settings(Settings()),
         QuoteAttributor(),
-        StanceExtractor(TopicCatalog.from_paths(nlp)),
+        RuleStanceExtractor(TopicCatalog.from_paths(nlp)),
     )
 
 
