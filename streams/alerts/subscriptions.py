@@ -8,7 +8,6 @@ key = its id. ``SubscriptionRequests.prepare`` turns a POST body into that docum
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from jsonschema.exceptions import best_match
 from streams.alerts.articles import iso, parse_time
 from streams.alerts.rules import Rule, RuleError, canonical, compile_rule
 from streams.alerts.webhooks import Allowlist, WebhookNotAllowed, check_url
+from streams.auth import bearer_matches
 
 SCHEMA_SUBSCRIPTION = "subscription.v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -89,8 +89,7 @@ def check_token(header: str | None, token: str | None) -> None:
         raise RequestRefused(503, "api_disabled", "the alerting API is off: set STANCEWIRE_API_TOKEN")
     if not header:
         raise RequestRefused(401, "unauthorized", "missing 'Authorization: Bearer <token>' header")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+    if not bearer_matches(header, token):
         raise RequestRefused(401, "unauthorized", "wrong bearer token")
 
 

@@ -206,6 +206,9 @@ def test_server_fields_are_the_servers(requests) -> None:
         ("Bearer nope", "t0ken", 401),
         ("Basic t0ken", "t0ken", 401),
         ("Bearer t0ken", None, 503),
+        ("Bearer t0k\udcffn", "t0ken", 401),  # a byte that is not UTF-8, as aiohttp hands it over
+        ("Bearer t0kén", "t0ken", 401),
+        ("Bearer t0ken\u00a0", "t0ken", 401),
     ],
 )
 def test_token_check(header: str | None, token: str | None, status: int) -> None:
