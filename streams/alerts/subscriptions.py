@@ -8,6 +8,7 @@ key = its id. ``SubscriptionRequests.prepare`` turns a POST body into that docum
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from streams.alerts import signing
 from streams.alerts.articles import iso, parse_time
 from streams.alerts.rules import Rule, RuleError, canonical, compile_rule
 from streams.alerts.webhooks import Allowlist, WebhookNotAllowed, check_url
 from streams.auth import bearer_matches
+from streams.netguard import redact_url
 
 SCHEMA_SUBSCRIPTION = "subscription.v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -74,11 +77,15 @@ class Subscription:
 
 
 def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A subscription as GET shows it: the webhook secret never leaves the server after creation."""
+    """A subscription as GET shows it: the webhook secret never leaves the server after creation, and
+    a password in the URL never at all (new URLs with credentials are refused; older documents
+    written before that rule, or to the topic by hand, may still have one)."""
     view = dict(doc)
     if isinstance(view.get("webhook"), Mapping):
         webhook = dict(view["webhook"])
         webhook["secret"] = "***" if webhook.get("secret") else None
+        if isinstance(webhook.get("url"), str):
+            webhook["url"] = redact_url(webhook["url"])
         view["webhook"] = webhook
     return view
 
@@ -108,7 +115,7 @@ class SubscriptionRequests:
         allowlist: Allowlist,
         digest_minutes: float = 15.0,
         new_id: Callable[[], str] = lambda: f"sub-{secrets.token_hex(6)}",
-        new_secret: Callable[[], str] = lambda: secrets.token_urlsafe(32),
+        new_secret: Callable[[], str] = signing.new_secret,
     ) -> None:
         self.validator = validator
         self.allowlist = allowlist
@@ -158,6 +165,12 @@ class SubscriptionRequests:
         if isinstance(frequency, dict) and frequency.get("mode") == "digest":
             frequency.setdefault("minutes", self.digest_minutes)
         webhook = data.get("webhook")
+        if isinstance(webhook, dict) and isinstance(webhook.get("url"), str):
+            # Stored in its normalized form (an address in its canonical spelling, scheme and host in
+            # lower case): what is checked at delivery is exactly what was checked here.
+            # A URL that fails the check stays as given: validate() refuses it, after the schema.
+            with contextlib.suppress(WebhookNotAllowed):
+                webhook["url"] = check_url(webhook["url"], self.allowlist).url
         if isinstance(webhook, dict) and "secret" not in webhook:
             # Keep the secret of the subscription being replaced when it kept its URL; else a new one.
             old = (previous or {}).get("webhook") or {}

@@ -16,7 +16,7 @@ from streams.alerts.subscriptions import (
     check_token,
     public_view,
 )
-from streams.alerts.webhooks import Allowlist
+from streams.alerts.webhooks import webhook_allowlist
 
 NOW = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ NOW = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 def requests(registry) -> SubscriptionRequests:
     return SubscriptionRequests(
         registry.validator("subscription.v1"),
-        allowlist=Allowlist.parse("127.0.0.1/32"),
+        allowlist=webhook_allowlist("127.0.0.1/32"),
         digest_minutes=15,
         new_id=lambda: "sub-generated",
         new_secret=lambda: "s" * 43,
@@ -137,13 +137,13 @@ def test_digest_without_minutes_gets_the_default(requests) -> None:
             {"rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": "http://10.1.2.3/a"}},
             422,
             "webhook_not_allowed",
-            "internal address 10.1.2.3",
+            "10.1.2.3 is an internal address (private)",
         ),
         (
             {"rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": "http://[::1]:99/a"}},
             422,
             "webhook_not_allowed",
-            "internal address ::1",
+            "::1 is an internal address (loopback)",
         ),
         (
             {"rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": "http://169.254.169.254/latest"}},
@@ -173,7 +173,7 @@ def test_invalid_subscriptions_are_refused_with_status_code_and_message(
 
 @pytest.mark.parametrize("url", ["http://localhost:99/a", "http://127.0.0.1/a", "http://192.168.1.10/a"])
 def test_by_default_no_webhook_may_point_inside(registry, url: str) -> None:
-    strict = SubscriptionRequests(registry.validator("subscription.v1"), allowlist=Allowlist.parse(""))
+    strict = SubscriptionRequests(registry.validator("subscription.v1"), allowlist=webhook_allowlist(""))
     with pytest.raises(RequestRefused) as refused:
         prepare(strict, {"rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": url}})
     assert (
