@@ -19,6 +19,7 @@ import socket
 import typing
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
 import httpx
@@ -214,6 +215,7 @@ def stream_following(
         try:
             target = check_url(str(response.url.join(location)), allowlist)
         except NotAllowed as exc:
-            raise NotAllowed(f"{current} redirects to a URL that may not be fetched: {exc}") from None
+            where = urlunsplit(urlsplit(current)._replace(query="", fragment=""))
+            raise NotAllowed(f"{where} redirects to a URL that may not be fetched: {exc}") from None
         current = target.url
     raise httpx.TooManyRedirects(f"more than {max_redirects} redirects from {url}")
