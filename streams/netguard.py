@@ -1,4 +1,5 @@
-"""Which URLs and addresses the worker may reach: one guard for every outbound request. Pure.
+"""Which URLs and addresses the worker may reach: one guard for every outbound request. Pure (but
+``install_log_redaction``, which hooks the logging module).
 
 Webhook deliveries, feed polls and article-page fetches all go through it (the sockets are opened by
 ``streams.outbound``, which resolves a host once, asks :func:`check_resolved` about every address and
@@ -22,9 +23,12 @@ connects only to the checked ones). Rules:
 from __future__ import annotations
 
 import ipaddress
+import logging
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -300,3 +304,38 @@ def check_url(url: str, allowlist: Allowlist) -> Target:
         netloc = f"{netloc}:{explicit_port}"
     normalized = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
     return Target(normalized, scheme, host, port, address)
+
+
+# --- logs ----------------------------------------------------------------------------------------------
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]+@")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the ``user:password@`` of every URL in it replaced by ``***@``."""
+    return _USERINFO.sub(r"\1***@", text) if "@" in text else text
+
+
+def install_log_redaction() -> None:
+    """Every log record, from any logger (ours, Faust's, httpx's, aiohttp's), is created with URL
+    credentials redacted from its message: the guard refuses such URLs, but a document written to the
+    subscriptions topic by hand, or a feed URL given on the command line, may still carry one.
+    Idempotent."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "_stancewire_redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        if record.args or "@" in str(record.msg):
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken format string: leave it for logging to report
+                return record
+            if "@" in message:
+                # () rather than None: formatters such as mode's re-wrap args that are not a tuple
+                record.msg, record.args = redact_text(message), ()
+        return record
+
+    factory._stancewire_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
