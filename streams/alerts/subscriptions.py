@@ -102,6 +102,10 @@ def check_token(header: str | None, token: str | None) -> None:
 
 def describe_error(error: Any) -> str:
     where = "/".join(str(part) for part in error.absolute_path) or "(document)"
+    if {"secret", "url"} & {str(part) for part in error.absolute_path}:
+        # jsonschema's message quotes the value: a secret, or a URL with a password, would come back
+        # in the response (and in any log of it). Say which rule failed, not what was sent.
+        return f"at {where}: the value fails {error.validator} {error.validator_value}"
     return f"at {where}: {error.message}"
 
 

@@ -232,3 +232,21 @@ def test_book_compiles_once_per_version_and_skips_unusable_documents() -> None:
     assert again[0] is first[0] and problems == ["b"]  # cached, reported once
     changed = book.compile([("a", {**good, "name": "renamed"})])
     assert changed[0].name == "renamed"
+
+
+def test_refusals_never_echo_a_secret_or_a_url_password(requests) -> None:
+    for webhook, expected in (
+        (
+            {"url": "http://127.0.0.1/a", "secret": "short-SECRET"},
+            "at webhook/secret: the value fails minLength 16",
+        ),
+        (
+            {"url": "ftp://u:PASS-CANARY@x.example/", "secret": "s" * 20},
+            "at webhook/url: the value fails pattern",
+        ),
+        ({"url": "https://u:PASS-CANARY@x.example/", "secret": "s" * 20}, "the URL carries credentials"),
+    ):
+        with pytest.raises(RequestRefused) as refused:
+            prepare(requests, {"rule": {"kind": "entity", "entity": "X"}, "webhook": webhook})
+        assert expected in refused.value.message, refused.value.message
+        assert "SECRET" not in refused.value.message and "PASS-CANARY" not in refused.value.message
