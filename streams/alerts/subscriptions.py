@@ -109,6 +109,23 @@ def describe_error(error: Any) -> str:
     return f"at {where}: {error.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    doc: dict[str, Any]  # what is stored
+    created: bool
+    generated_secret: str | None  # a secret the server made for this request
+
+    @property
+    def shown(self) -> dict[str, Any]:
+        """What the POST answers: the document as GET shows it, except a secret the server has just
+        generated, shown this once (the receiver needs it). A secret the client sent, or one kept
+        from the replaced version, is not sent back."""
+        view = public_view(self.doc)
+        if self.generated_secret is not None:
+            view["webhook"] = {**view["webhook"], "secret": self.generated_secret}
+        return view
+
+
 class SubscriptionRequests:
     """Built once per worker: the compiled JSON Schema, the webhook allowlist, the digest default."""
 
@@ -153,6 +170,13 @@ class SubscriptionRequests:
         self, body: bytes, *, existing: Callable[[str], Mapping[str, Any] | None], now: datetime
     ) -> tuple[dict[str, Any], bool]:
         """A POST body → (the document to store, whether it is new). Raises ``RequestRefused``."""
+        prepared = self.prepare_write(body, existing=existing, now=now)
+        return prepared.doc, prepared.created
+
+    def prepare_write(
+        self, body: bytes, *, existing: Callable[[str], Mapping[str, Any] | None], now: datetime
+    ) -> Prepared:
+        """``prepare``, plus what the POST may answer (``Prepared.shown``)."""
         if len(body) > MAX_BODY_BYTES:
             raise RequestRefused(413, "too_large", f"a subscription is at most {MAX_BODY_BYTES} bytes")
         try:
@@ -168,6 +192,7 @@ class SubscriptionRequests:
         frequency = data.setdefault("frequency", {"mode": "instant"})
         if isinstance(frequency, dict) and frequency.get("mode") == "digest":
             frequency.setdefault("minutes", self.digest_minutes)
+        generated: str | None = None
         webhook = data.get("webhook")
         if isinstance(webhook, dict) and isinstance(webhook.get("url"), str):
             # Stored in its normalized form (an address in its canonical spelling, scheme and host in
@@ -179,7 +204,8 @@ class SubscriptionRequests:
             # Keep the secret of the subscription being replaced when it kept its URL; else a new one.
             old = (previous or {}).get("webhook") or {}
             webhook["secret"] = old.get("secret") if old.get("url") == webhook.get("url") else None
-            webhook["secret"] = webhook["secret"] or self.new_secret()
+            if not webhook["secret"]:
+                webhook["secret"] = generated = self.new_secret()
         stamp = iso(now)
         doc = {
             "schema": SCHEMA_SUBSCRIPTION,
@@ -188,7 +214,7 @@ class SubscriptionRequests:
             "updated_at": stamp,
         }
         self.validate(doc)
-        return doc, previous is None
+        return Prepared(doc, previous is None, generated)
 
 
 class SubscriptionBook:

@@ -250,3 +250,16 @@ def test_refusals_never_echo_a_secret_or_a_url_password(requests) -> None:
             prepare(requests, {"rule": {"kind": "entity", "entity": "X"}, "webhook": webhook})
         assert expected in refused.value.message, refused.value.message
         assert "SECRET" not in refused.value.message and "PASS-CANARY" not in refused.value.message
+
+
+def test_the_post_answer_shows_only_a_secret_the_server_just_generated(requests) -> None:
+    def write(body: dict[str, Any], existing: dict[str, Any] | None = None):
+        return requests.prepare_write(orjson.dumps(body), existing=lambda _id: existing, now=NOW)
+
+    base = {"id": "hook", "rule": {"kind": "entity", "entity": "X"}}
+    made = write({**base, "webhook": {"url": "http://127.0.0.1:8080/h"}})
+    assert made.shown["webhook"]["secret"] == "s" * 43 == made.doc["webhook"]["secret"]  # shown once
+    kept = write({**base, "webhook": {"url": "http://127.0.0.1:8080/h"}}, existing=made.doc)
+    assert kept.doc["webhook"]["secret"] == "s" * 43 and kept.shown["webhook"]["secret"] == "***"
+    sent = write({**base, "webhook": {"url": "http://127.0.0.1:8080/h", "secret": "client-SECRET-000"}})
+    assert sent.doc["webhook"]["secret"] == "client-SECRET-000" and sent.shown["webhook"]["secret"] == "***"
