@@ -498,3 +498,30 @@ def test_redacted_records_still_format_under_formatters_that_rewrap_args() -> No
     assert record.getMessage() == "starting <Agent @0x7f> via http://***@h.example/"
     assert record.args == ()  # mode's formatter wraps args that are not a tuple: () stays harmless
     assert logging.Formatter("%(message)s").format(record) == record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.example.com/in\r\nX-Injected: 1",  # stored before URLs were checked for CR/LF
+        "http://2130706433/in",
+        "http://[::ffff:169.254.169.254]/latest",
+        "https://user:pw@hooks.example.com/in",
+    ],
+)
+def test_a_stored_url_that_is_no_longer_allowed_is_dead_lettered_not_dropped(url: str) -> None:
+    sent: list[httpx.Request] = []
+    sub = Subscription.from_doc(
+        {"id": "old", "rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": url, "secret": "x" * 32}}
+    )
+
+    async def send() -> Any:
+        async with httpx.AsyncClient(
+            transport=httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200))
+        ) as client:
+            sender = WebhookSender(client, allowlist=NOTHING, attempts=3, backoff_s=0.1, backoff_max_s=0.1)
+            return await sender.send(sub, {"fingerprint": "f1"})
+
+    result = asyncio.run(send())
+    assert (result.delivered, result.reason, result.attempts) == (False, "webhook_not_allowed", 1)
+    assert result.error and "pw" not in result.error and sent == []
