@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.web.base import BlueprintManager
 
+from streams.netguard import install_log_redaction
 from streams.settings import Settings, get_settings
 
 
@@ -43,6 +45,7 @@ def _credentials(settings: Settings) -> Any:
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
     settings = settings or get_settings()
+    install_log_redaction()
     options: dict[str, Any] = {
         "broker": [f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         "broker_credentials": _credentials(settings),
@@ -52,6 +55,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
         "topic_replication_factor": settings.topic_replication,
         "web_host": settings.web_host,
         "web_port": settings.web_port,
+        # Faust's built-in views answer without any authentication: /table/<name>/<key>/ served
+        # subscriptions with their webhook secrets in clear, /router/ the cluster layout, / and
+        # /graph/ internals. The worker uses none of them (no @table_route), so all are off; the only
+        # routes without a token are our /healthz and /metrics (tests/integration/test_locked_doors.py).
+        "web_tables_enabled": False,
+        "web_router_enabled": False,
+        "web_stats_enabled": False,
+        "web_graph_enabled": False,
+        "web_metrics_enabled": False,
         "producer_max_request_size": settings.max_message_bytes,
         "producer_linger": settings.producer_linger_s,
         "producer_max_batch_size": min(settings.producer_max_batch_bytes, settings.max_message_bytes),
@@ -61,6 +73,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
     }
     options.update(overrides)
     app = faust.App(settings.app_id, **options)
+    # With its statistics off Faust mounts a "production index" at "/" instead, which has no setting
+    # of its own: the worker mounts no built-in blueprint at all.
+    app.web.blueprints = BlueprintManager([])
     topics = declare_topics(app, settings)
 
     # Imported here: the agents and views need the app and its topics, not the other way round.

@@ -92,9 +92,13 @@ class Settings(BaseSettings):
     topic_alerts_input: str = "alerts.input"
     # Bearer token of the REST API (/subscriptions, /alerts/stream). Unset: the API answers 503.
     api_token: SecretStr | None = None
-    # Webhooks to private, loopback, link-local or reserved addresses are refused unless the host or
-    # a CIDR containing its address is listed here (comma-separated, e.g. "127.0.0.1/32,hooks.lan").
+    # Webhooks to addresses that are not global (loopback, private, link-local, carrier-grade NAT,
+    # multicast, reserved; streams/netguard.py) are refused unless listed here, comma-separated: a host
+    # name, an address or a CIDR, each optionally with a port ("127.0.0.1:8080,10.0.0.0/8,hooks.lan").
     alert_webhook_allowlist: str = ""
+    # How far a webhook-timestamp may be from the receiver's clock before streams.alerts.signing.verify
+    # refuses the delivery as a replay (the Standard Webhooks default of five minutes).
+    alert_webhook_tolerance_s: int = Field(default=300, ge=1)
     alert_webhook_attempts: int = Field(default=5, ge=1, le=20)
     alert_webhook_backoff_s: float = Field(default=1.0, gt=0)
     alert_webhook_backoff_max_s: float = Field(default=60.0, gt=0)
@@ -125,6 +129,10 @@ class Settings(BaseSettings):
     ingest_fetch_timeout_s: float = Field(default=20.0, gt=0)
     ingest_max_fetch_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     ingest_user_agent: str = "stancewire-ingest/0.1 (+https://stancewire.dev/bot)"
+    # Feed and article-page fetches get the same guard as webhooks (streams/netguard.py), redirects
+    # re-checked hop by hop; this allowlist (same format as the webhooks') opens internal sources.
+    ingest_fetch_allowlist: str = ""
+    ingest_max_redirects: int = Field(default=5, ge=0, le=20)
     # Drop folder: how often the watcher looks, and the largest file it reads.
     ingest_watch_interval_s: float = Field(default=1.0, gt=0)
     ingest_max_file_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)

@@ -3,12 +3,17 @@
 The pure core — ``rules``, ``match``, ``state``, ``digest``, ``engine``, ``subscriptions``,
 ``webhooks``, ``signing``, ``articles`` — works on plain dicts and imports neither Faust nor Kafka.
 The edges — ``agents`` (Faust), ``web`` (aiohttp views), ``delivery`` (httpx), ``feed`` (SSE fan-out)
-— only wire them. Importing this package loads no edge.
+— only wire them. Importing this package loads no edge. ``verify`` checks a delivered webhook.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+# The receiver's side of a webhook (Standard Webhooks): pure, importable without Faust.
+from streams.alerts.signing import DEFAULT_TOLERANCE_S, SignatureError, verify
+
+__all__ = ["DEFAULT_TOLERANCE_S", "SignatureError", "register_alerting", "verify"]
 
 
 def register_alerting(app: Any, topics: Any, settings: Any) -> Any:

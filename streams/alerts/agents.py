@@ -35,7 +35,8 @@ from streams.alerts.feed import AlertFeed, FeedEvent
 from streams.alerts.metrics import ALERT_ARTICLES, ALERT_INVALID, ALERTS_OUT, ALERTS_SUPPRESSED, MATCH_SECONDS
 from streams.alerts.subscriptions import Subscription, SubscriptionBook, SubscriptionRequests
 from streams.alerts.web import register_views
-from streams.alerts.webhooks import Allowlist
+from streams.alerts.webhooks import webhook_allowlist
+from streams.outbound import guarded_async_client
 from streams.schemas import registry_at
 from streams.settings import Settings
 
@@ -129,7 +130,7 @@ async def read_alerts(settings: Settings, topic: str, feed: AlertFeed) -> None:
 def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerting:
     """Declare alerting's topics, tables, agents, timer and views on ``app``."""
     registry = registry_at(settings.schemas_dir)
-    allowlist = Allowlist.parse(settings.alert_webhook_allowlist)
+    allowlist = webhook_allowlist(settings.alert_webhook_allowlist)
     requests = SubscriptionRequests(
         registry.validator("subscription.v1"),
         allowlist=allowlist,
@@ -268,9 +269,11 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
 
     def hub() -> DeliveryHub:
         if "hub" not in hubs:
-            client = httpx.AsyncClient(
+            # Connections only to checked, pinned addresses; no redirects (one could lead past the
+            # allowlist), no proxy from the environment (streams/outbound.py).
+            client = guarded_async_client(
+                allowlist,
                 timeout=settings.alert_webhook_timeout_s,
-                follow_redirects=False,  # a redirect could lead past the allowlist
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             )
             sender = WebhookSender(

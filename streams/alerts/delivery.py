@@ -17,23 +17,24 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
 from streams.alerts.articles import iso, parse_time
 from streams.alerts.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERIES, WEBHOOK_QUEUED, WEBHOOK_SECONDS
-from streams.alerts.signing import SIGNATURE_HEADER, sign
+from streams.alerts.signing import message_id, signed_headers
 from streams.alerts.subscriptions import Subscription
 from streams.alerts.webhooks import (
     Allowlist,
     WebhookNotAllowed,
-    check_addresses,
     check_url,
     classify,
     retry_after,
     retry_delay,
 )
+from streams.netguard import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +60,20 @@ class DeliveryJob:
     done: Callable[[], Awaitable[Any]]  # acks the alert's Kafka message: the offset may be committed
 
 
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
-async def resolve(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port)
-    return sorted({str(info[4][0]) for info in infos})
+def _hostname(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 class WebhookSender:
+    """Sends one alert, with retries. ``client`` must be ``streams.outbound.guarded_async_client``
+    (tests may hand in a transport of their own): it checks and pins the addresses the webhook's host
+    resolves to when it connects; here the URL itself is checked before every attempt, so a document
+    stored before the current rules (or written to the topic by hand) is refused, and dead-lettered,
+    instead of being sent."""
+
     def __init__(
         self,
         client: httpx.AsyncClient,
@@ -76,48 +82,48 @@ class WebhookSender:
         attempts: int,
         backoff_s: float,
         backoff_max_s: float,
-        resolver: Resolver = resolve,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.allowlist = allowlist
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
-        self.resolver = resolver
         self.sleep = sleep
         self.rand = rand
-
-    async def _check_target(self, url: str) -> None:
-        host = check_url(url, self.allowlist)
-        port = httpx.URL(url).port or (443 if url.lower().startswith("https") else 80)
-        try:
-            addresses = await self.resolver(host, port)
-        except OSError as exc:
-            raise ConnectionError(f"cannot resolve {host}: {exc}") from None
-        check_addresses(host, addresses, self.allowlist)
+        self.clock = clock
 
     async def send(self, subscription: Subscription, alert: Mapping[str, Any]) -> DeliveryResult:
         url = subscription.webhook_url
         if not url:
             return DeliveryResult(True, 0)
+        shown = redact_url(url)  # what log lines and dead letters may say about the URL
         body = orjson.dumps(alert)
+        fingerprint = str(alert.get("fingerprint", ""))
+        msg_id = message_id(subscription.id, fingerprint)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             "X-Stancewire-Subscription": subscription.id,
-            "X-Stancewire-Fingerprint": str(alert.get("fingerprint", "")),
+            "X-Stancewire-Fingerprint": fingerprint,
         }
-        if subscription.secret:
-            headers[SIGNATURE_HEADER] = sign(subscription.secret, body)
-        error, status, host = "", None, httpx.URL(url).host
+        error, status, host = "", None, _hostname(url)
         for attempt in range(1, self.attempts + 1):
             wait: float | None = None
             try:
-                await self._check_target(url)
+                target = check_url(url, self.allowlist)
+                host = target.host
+                signed = (
+                    signed_headers(subscription.secret, msg_id, body, timestamp=int(self.clock()))
+                    if subscription.secret
+                    else {"webhook-id": msg_id}
+                )
                 response = await self.client.post(
-                    url, content=body, headers={**headers, "X-Stancewire-Attempt": str(attempt)}
+                    target.url,
+                    content=body,
+                    headers={**headers, **signed, "X-Stancewire-Attempt": str(attempt)},
                 )
             except WebhookNotAllowed as exc:
                 WEBHOOK_ATTEMPTS.labels("not_allowed").inc()
@@ -138,7 +144,7 @@ class WebhookSender:
             if attempt < self.attempts:
                 delay = wait if wait is not None else self._delay(attempt)
                 log.info(
-                    "webhook %s for %s: %s; retry %d in %.2fs", url, subscription.id, error, attempt, delay
+                    "webhook %s for %s: %s; retry %d in %.2fs", shown, subscription.id, error, attempt, delay
                 )
                 await self.sleep(delay)
         error = f"{error} after {self.attempts} attempts"

@@ -8,7 +8,7 @@ key = its id. ``SubscriptionRequests.prepare`` turns a POST body into that docum
 
 from __future__ import annotations
 
-import hmac
+import contextlib
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,9 +19,12 @@ import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from streams.alerts import signing
 from streams.alerts.articles import iso, parse_time
 from streams.alerts.rules import Rule, RuleError, canonical, compile_rule
 from streams.alerts.webhooks import Allowlist, WebhookNotAllowed, check_url
+from streams.auth import bearer_matches
+from streams.netguard import redact_url
 
 SCHEMA_SUBSCRIPTION = "subscription.v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -74,11 +77,15 @@ class Subscription:
 
 
 def public_view(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A subscription as GET shows it: the webhook secret never leaves the server after creation."""
+    """A subscription as GET shows it: the webhook secret never leaves the server after creation, and
+    a password in the URL never at all (new URLs with credentials are refused; older documents
+    written before that rule, or to the topic by hand, may still have one)."""
     view = dict(doc)
     if isinstance(view.get("webhook"), Mapping):
         webhook = dict(view["webhook"])
         webhook["secret"] = "***" if webhook.get("secret") else None
+        if isinstance(webhook.get("url"), str):
+            webhook["url"] = redact_url(webhook["url"])
         view["webhook"] = webhook
     return view
 
@@ -89,14 +96,34 @@ def check_token(header: str | None, token: str | None) -> None:
         raise RequestRefused(503, "api_disabled", "the alerting API is off: set STANCEWIRE_API_TOKEN")
     if not header:
         raise RequestRefused(401, "unauthorized", "missing 'Authorization: Bearer <token>' header")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+    if not bearer_matches(header, token):
         raise RequestRefused(401, "unauthorized", "wrong bearer token")
 
 
 def describe_error(error: Any) -> str:
     where = "/".join(str(part) for part in error.absolute_path) or "(document)"
+    if {"secret", "url"} & {str(part) for part in error.absolute_path}:
+        # jsonschema's message quotes the value: a secret, or a URL with a password, would come back
+        # in the response (and in any log of it). Say which rule failed, not what was sent.
+        return f"at {where}: the value fails {error.validator} {error.validator_value}"
     return f"at {where}: {error.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    doc: dict[str, Any]  # what is stored
+    created: bool
+    generated_secret: str | None  # a secret the server made for this request
+
+    @property
+    def shown(self) -> dict[str, Any]:
+        """What the POST answers: the document as GET shows it, except a secret the server has just
+        generated, shown this once (the receiver needs it). A secret the client sent, or one kept
+        from the replaced version, is not sent back."""
+        view = public_view(self.doc)
+        if self.generated_secret is not None:
+            view["webhook"] = {**view["webhook"], "secret": self.generated_secret}
+        return view
 
 
 class SubscriptionRequests:
@@ -109,7 +136,7 @@ class SubscriptionRequests:
         allowlist: Allowlist,
         digest_minutes: float = 15.0,
         new_id: Callable[[], str] = lambda: f"sub-{secrets.token_hex(6)}",
-        new_secret: Callable[[], str] = lambda: secrets.token_urlsafe(32),
+        new_secret: Callable[[], str] = signing.new_secret,
     ) -> None:
         self.validator = validator
         self.allowlist = allowlist
@@ -143,6 +170,13 @@ class SubscriptionRequests:
         self, body: bytes, *, existing: Callable[[str], Mapping[str, Any] | None], now: datetime
     ) -> tuple[dict[str, Any], bool]:
         """A POST body → (the document to store, whether it is new). Raises ``RequestRefused``."""
+        prepared = self.prepare_write(body, existing=existing, now=now)
+        return prepared.doc, prepared.created
+
+    def prepare_write(
+        self, body: bytes, *, existing: Callable[[str], Mapping[str, Any] | None], now: datetime
+    ) -> Prepared:
+        """``prepare``, plus what the POST may answer (``Prepared.shown``)."""
         if len(body) > MAX_BODY_BYTES:
             raise RequestRefused(413, "too_large", f"a subscription is at most {MAX_BODY_BYTES} bytes")
         try:
@@ -158,12 +192,20 @@ class SubscriptionRequests:
         frequency = data.setdefault("frequency", {"mode": "instant"})
         if isinstance(frequency, dict) and frequency.get("mode") == "digest":
             frequency.setdefault("minutes", self.digest_minutes)
+        generated: str | None = None
         webhook = data.get("webhook")
+        if isinstance(webhook, dict) and isinstance(webhook.get("url"), str):
+            # Stored in its normalized form (an address in its canonical spelling, scheme and host in
+            # lower case): what is checked at delivery is exactly what was checked here.
+            # A URL that fails the check stays as given: validate() refuses it, after the schema.
+            with contextlib.suppress(WebhookNotAllowed):
+                webhook["url"] = check_url(webhook["url"], self.allowlist).url
         if isinstance(webhook, dict) and "secret" not in webhook:
             # Keep the secret of the subscription being replaced when it kept its URL; else a new one.
             old = (previous or {}).get("webhook") or {}
             webhook["secret"] = old.get("secret") if old.get("url") == webhook.get("url") else None
-            webhook["secret"] = webhook["secret"] or self.new_secret()
+            if not webhook["secret"]:
+                webhook["secret"] = generated = self.new_secret()
         stamp = iso(now)
         doc = {
             "schema": SCHEMA_SUBSCRIPTION,
@@ -172,7 +214,7 @@ class SubscriptionRequests:
             "updated_at": stamp,
         }
         self.validate(doc)
-        return doc, previous is None
+        return Prepared(doc, previous is None, generated)
 
 
 class SubscriptionBook:

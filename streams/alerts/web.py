@@ -75,12 +75,18 @@ def register_views(
             try:
                 authorize(request)
                 body = await request.read()
-                doc, created = requests.prepare(body, existing=get, now=datetime.now(UTC))
+                prepared = requests.prepare_write(body, existing=get, now=datetime.now(UTC))
             except RequestRefused as exc:
                 return _refuse(self, exc)
+            doc = prepared.doc
             await write(doc["id"], doc)
-            # The creator sees the webhook secret once (it may have been generated); GET hides it.
-            return _json(self, doc, 201 if created else 200, {"Location": f"/subscriptions/{doc['id']}"})
+            # A secret the server generated is shown this once; a secret the client sent is not echoed.
+            return _json(
+                self,
+                prepared.shown,
+                201 if prepared.created else 200,
+                {"Location": f"/subscriptions/{doc['id']}"},
+            )
 
     @app.page("/subscriptions/{subscription_id}")
     class SubscriptionView(View):

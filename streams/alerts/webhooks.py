@@ -1,113 +1,52 @@
 """Webhook policy: which targets may be called, which answers are retried, how long to wait. Pure.
 
-By default a webhook may not reach private, loopback, link-local, multicast or reserved addresses
-(so a subscription cannot make the worker probe the internal network); an allowlist of host names
-and CIDRs opens exactly what an operator names. The URL is checked when the subscription is
-created (literal addresses and ``localhost``) and again, after DNS resolution, before every delivery.
+Who may be called is ``streams.netguard``'s rule for every outbound request: by default a webhook may
+not reach an address that is not global (loopback, private, link-local, carrier-grade NAT, multicast,
+reserved, in any spelling), so a subscription cannot make the worker probe the internal network; an
+allowlist (``STANCEWIRE_ALERT_WEBHOOK_ALLOWLIST``) opens exactly what an operator names. The URL is
+checked and normalized when the subscription is made, checked again before every attempt, and the
+addresses its host resolves to are checked and pinned when the connection is opened
+(``streams.outbound``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from streams.netguard import Allowlist, NotAllowed, Target, check_resolved, check_url
+
+__all__ = [
+    "ALLOWLIST_SETTING",
+    "Allowlist",
+    "Target",
+    "WebhookNotAllowed",
+    "check_addresses",
+    "check_url",
+    "classify",
+    "retry_after",
+    "retry_delay",
+    "webhook_allowlist",
+]
 
 Verdict = Literal["delivered", "retry", "rejected"]
 
+ALLOWLIST_SETTING = "STANCEWIRE_ALERT_WEBHOOK_ALLOWLIST"
 
-class WebhookNotAllowed(ValueError):
-    """The webhook URL may not be called (scheme, host, or an internal address not allowlisted)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Allowlist:
-    hosts: frozenset[str] = frozenset()
-    networks: tuple[IPNetwork, ...] = ()
-
-    @classmethod
-    def parse(cls, text: str | Iterable[str]) -> Allowlist:
-        entries = text.split(",") if isinstance(text, str) else list(text)
-        hosts, networks = set(), []
-        for raw in entries:
-            entry = raw.strip()
-            if not entry:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError:
-                hosts.add(entry.lower().rstrip("."))
-        return cls(frozenset(hosts), tuple(networks))
-
-    def allows_host(self, host: str) -> bool:
-        return host.lower().rstrip(".") in self.hosts
-
-    def allows_address(self, address: IPAddress) -> bool:
-        return any(address in network for network in self.networks if network.version == address.version)
+# One exception for every refusal of a target, whichever check (URL, resolved address) made it.
+WebhookNotAllowed = NotAllowed
 
 
-def is_internal(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+def webhook_allowlist(text: str | Iterable[str]) -> Allowlist:
+    """The webhook allowlist from its setting (refusals name the setting that would allow them)."""
+    return Allowlist.parse(text, setting=ALLOWLIST_SETTING)
 
 
-def check_address(host: str, address: str, allowlist: Allowlist) -> None:
-    ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    if is_internal(ip) and not (allowlist.allows_host(host) or allowlist.allows_address(ip)):
-        raise WebhookNotAllowed(
-            f"{host} resolves to the internal address {ip}; allow it with STANCEWIRE_ALERT_WEBHOOK_ALLOWLIST"
-        )
-
-
-def check_url(url: str, allowlist: Allowlist) -> str:
-    """Static checks: http(s), a host, and no internal literal address or localhost name unless
-    allowlisted. Returns the host (to resolve and check with ``check_addresses`` before sending)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise WebhookNotAllowed(f"not a usable URL: {exc}") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise WebhookNotAllowed(f"the scheme must be http or https, not {parts.scheme or 'none'!r}")
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise WebhookNotAllowed("the URL has no host")
-    if port == 0:
-        raise WebhookNotAllowed("port 0 is not a port")
-    if allowlist.allows_host(host):
-        return host
-    try:
-        check_address(host, host, allowlist)
-    except ValueError as exc:
-        if isinstance(exc, WebhookNotAllowed):
-            raise
-        if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-            check_address(host, "127.0.0.1", allowlist)
-    return host
-
-
-def check_addresses(host: str, addresses: Iterable[str], allowlist: Allowlist) -> None:
+def check_addresses(host: str, addresses: Iterable[str], allowlist: Allowlist, port: int = 443) -> None:
     """Every address ``host`` resolved to must be public or allowlisted."""
-    if allowlist.allows_host(host):
-        return
-    for address in addresses:
-        check_address(host, address, allowlist)
+    check_resolved(host, port, addresses, allowlist)
 
 
 def classify(status: int) -> Verdict:

@@ -164,7 +164,7 @@ def subscribe(
         return
     err.print(f"[green]subscription {stored['id']}[/]: {describe_rule(stored['rule'])}")
     hook = stored.get("webhook") or {}
-    if hook.get("secret"):
+    if hook.get("secret") and hook["secret"] != "***":  # "***": the secret is the one you sent
         err.print(f"webhook {hook['url']}, signing secret (shown once): {hook['secret']}")
 
 

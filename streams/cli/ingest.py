@@ -43,6 +43,8 @@ from streams.ingest.feeds import (
 from streams.ingest.raw import RawArticleDecoder
 from streams.ingest.state import IngestState, SentArticle
 from streams.models import RawArticle
+from streams.netguard import Allowlist, NotAllowed, redact_url
+from streams.outbound import guarded_client, stream_following
 from streams.settings import Settings, get_settings
 
 ingest_app = typer.Typer(
@@ -106,18 +108,35 @@ class Fetched:
     url: str
 
 
+def fetch_allowlist(settings: Settings) -> Allowlist:
+    return Allowlist.parse(settings.ingest_fetch_allowlist, setting="STANCEWIRE_INGEST_FETCH_ALLOWLIST")
+
+
 def http_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    return httpx.Client(
-        headers={"User-Agent": settings.ingest_user_agent},
+    """The fetch client: connects only to checked, pinned addresses (streams/outbound.py) and follows
+    no redirect itself (``fetch`` does, checking each hop). ``transport``: tests serving from memory."""
+    return guarded_client(
+        fetch_allowlist(settings),
         timeout=settings.ingest_fetch_timeout_s,
-        follow_redirects=True,
+        headers={"User-Agent": settings.ingest_user_agent},
         transport=transport,
     )
 
 
-def fetch(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int) -> Fetched:
-    """GET, reading at most ``max_bytes`` of the body (raises :class:`TooLarge` beyond)."""
-    with client.stream("GET", url, headers=headers) as response:
+def fetch(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    *,
+    allowlist: Allowlist,
+    max_redirects: int = 5,
+) -> Fetched:
+    """GET, following redirects hop by hop through the outbound guard (raises ``NotAllowed`` for a
+    hop that may not be fetched), reading at most ``max_bytes`` of the body (:class:`TooLarge`)."""
+    with stream_following(
+        client, url, headers=headers, allowlist=allowlist, max_redirects=max_redirects
+    ) as response:
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
@@ -128,11 +147,20 @@ def fetch(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: in
         return Fetched(response.status_code, b"".join(chunks), response.headers, str(response.url))
 
 
-def page_fetcher(client: httpx.Client, max_bytes: int) -> Callable[[str], bytes]:
+def page_fetcher(
+    client: httpx.Client, max_bytes: int, *, allowlist: Allowlist, max_redirects: int = 5
+) -> Callable[[str], bytes]:
     def fetch_page(url: str) -> bytes:
         try:
-            page = fetch(client, url, {"Accept": PAGE_ACCEPT}, max_bytes)
-        except TooLarge as exc:
+            page = fetch(
+                client,
+                url,
+                {"Accept": PAGE_ACCEPT},
+                max_bytes,
+                allowlist=allowlist,
+                max_redirects=max_redirects,
+            )
+        except (TooLarge, NotAllowed) as exc:
             raise PageUnavailable(str(exc), transient=False) from None
         except httpx.HTTPError as exc:
             raise PageUnavailable(f"{type(exc).__name__}: {exc}", transient=True) from None
@@ -171,8 +199,16 @@ class FeedPoller:
         self.state = state
         self.sink = sink
         self.client = client
+        self.allowlist = fetch_allowlist(settings)
         self.reader = FeedReader(
-            decoder, fetch_page=page_fetcher(client, settings.ingest_max_fetch_bytes), seen=state
+            decoder,
+            fetch_page=page_fetcher(
+                client,
+                settings.ingest_max_fetch_bytes,
+                allowlist=self.allowlist,
+                max_redirects=settings.ingest_max_redirects,
+            ),
+            seen=state,
         )
 
     def poll(self, url: str) -> PollOutcome:
@@ -182,27 +218,38 @@ class FeedPoller:
             headers["If-None-Match"] = known.etag
         if known.last_modified:
             headers["If-Modified-Since"] = known.last_modified
-        base: dict[str, Any] = {"feed": url, "at": utc_now_iso()}
+        base: dict[str, Any] = {"feed": redact_url(url), "at": utc_now_iso()}
         try:
-            fetched = fetch(self.client, url, headers, self.settings.ingest_max_fetch_bytes)
+            fetched = fetch(
+                self.client,
+                url,
+                headers,
+                self.settings.ingest_max_fetch_bytes,
+                allowlist=self.allowlist,
+                max_redirects=self.settings.ingest_max_redirects,
+            )
+        except NotAllowed as exc:
+            return self._failed(url, base, f"not allowed: {exc}")
         except (httpx.HTTPError, TooLarge) as exc:
-            return self._failed(base, f"{type(exc).__name__}: {exc}")
+            return self._failed(url, base, f"{type(exc).__name__}: {exc}")
         if fetched.status == 304:
             self.state.feed_polled(url)
             return PollOutcome({**base, "status": "not_modified", "http": 304, "sent": 0}, 0)
         if fetched.status != 200:
             retry_after = parse_retry_after(fetched.headers.get("retry-after"))
-            return self._failed(base, f"HTTP {fetched.status}", http=fetched.status, retry_after=retry_after)
+            return self._failed(
+                url, base, f"HTTP {fetched.status}", http=fetched.status, retry_after=retry_after
+            )
         try:
             parsed = parse_feed(
                 fetched.content, url=fetched.url, content_type=fetched.headers.get("content-type")
             )
         except FeedError as error:
-            return self._failed(base, str(error), http=200)
+            return self._failed(url, base, str(error), http=200)
         batch = self.reader.read(parsed, source=f"feed:{url}", ingested_at=utc_now_iso())
         problem = send_all(self.sink, batch.articles)
         if problem:
-            return self._failed(base, problem, http=200)
+            return self._failed(url, base, problem, http=200)
         self.state.remember(batch.sent, urls=batch.urls, rejected=batch.rejected_records())
         if batch.complete:
             self.state.feed_succeeded(
@@ -228,9 +275,15 @@ class FeedPoller:
         return PollOutcome(report, 0)
 
     def _failed(
-        self, base: dict[str, Any], error: str, *, http: int | None = None, retry_after: float | None = None
+        self,
+        url: str,
+        base: dict[str, Any],
+        error: str,
+        *,
+        http: int | None = None,
+        retry_after: float | None = None,
     ) -> PollOutcome:
-        failures = self.state.feed_failed(base["feed"], error)
+        failures = self.state.feed_failed(url, error)
         report = {**base, "status": "error", "error": error, "failures": failures, "sent": 0}
         if http is not None:
             report["http"] = http

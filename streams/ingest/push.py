@@ -17,12 +17,12 @@ stable and the worker skips ids it has enriched).
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from streams.auth import bearer_matches
 from streams.ingest.errors import InvalidArticle
 from streams.ingest.raw import RawArticleDecoder
 from streams.ingest.seedformat import SeedFormatError, parse_seed_text
@@ -68,8 +68,7 @@ def check_token(header: str | None, token: str | None) -> None:
         )
     if not header:
         raise PushRefused(401, "unauthorized", "missing 'Authorization: Bearer <token>' header")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+    if not bearer_matches(header, token):
         raise PushRefused(401, "unauthorized", "wrong bearer token")
 
 

@@ -249,7 +249,7 @@ def test_invalid_subscriptions_get_4xx_with_a_message_and_change_nothing(alertin
                 alerting, "POST", "/subscriptions", json={**good, "webhook": {"url": "http://10.0.0.7/hook"}}
             ),
             422,
-            "internal address 10.0.0.7",
+            "10.0.0.7 is an internal address (private)",
         ),
         ("missing token", api(alerting, "POST", "/subscriptions", json=good, token=None), 401, "missing"),
         (

@@ -28,6 +28,8 @@ def running(pipeline: Pipeline) -> Pipeline:
             "STANCEWIRE_INGEST_FETCH_TIMEOUT_S": "5",
         }
     )
+    # The feed site is a local server: loopback has to be allowed explicitly (streams/netguard.py).
+    pipeline.extra_env["STANCEWIRE_INGEST_FETCH_ALLOWLIST"] = "127.0.0.1"
     pipeline.start_worker()
     return pipeline
 

@@ -4,15 +4,25 @@ with an in-process httpx transport instead of a network."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+import standardwebhooks
 
 from streams.alerts.delivery import DeliveryHub, DeliveryJob, DeliveryResult, WebhookSender, dead_letter
-from streams.alerts.signing import sign, verify
+from streams.alerts.signing import (
+    DEFAULT_TOLERANCE_S,
+    SignatureError,
+    message_id,
+    new_secret,
+    sign,
+    signed_headers,
+    verify,
+)
 from streams.alerts.subscriptions import Subscription
 from streams.alerts.webhooks import (
     Allowlist,
@@ -22,7 +32,9 @@ from streams.alerts.webhooks import (
     classify,
     retry_after,
     retry_delay,
+    webhook_allowlist,
 )
+from streams.settings import Settings
 
 ALERT = {"schema": "alert.v1", "fingerprint": "f" * 32, "subscription_id": "s1", "article_id": "a1"}
 
@@ -35,31 +47,76 @@ def subscription(
     )
 
 
-def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
-    body = orjson.dumps(ALERT)
-    header = sign("secret-key", body)
-    assert header.startswith("sha256=") and len(header) == 7 + 64
-    assert verify("secret-key", body, header)
-    assert not verify("other-key", body, header)
-    assert not verify("secret-key", body + b" ", header)
-    assert not verify("secret-key", body, None)
-    # a known value (computed independently with `openssl dgst -sha256 -hmac key`)
-    assert sign("key", b"The quick brown fox jumps over the lazy dog") == (
-        "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks test-vector secret
+
+
+def test_signature_follows_the_standard_webhooks_scheme() -> None:
+    # The scheme's own published test vector (id, timestamp, body → signature).
+    body = b'{"test": 2432232314}'
+    assert sign(SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == (
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     )
+    headers = signed_headers(SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", body, timestamp=1614265330)
+    assert verify(SECRET, body, headers, now=1614265330 + 10) == "msg_p5jXN8AQM9LWM0D4loKWxJek"
+    # ... and the reference implementation accepts what we sign, now (its tolerance is fixed)
+    fresh = signed_headers(SECRET, "msg_1", body)
+    assert standardwebhooks.Webhook(SECRET).verify(body, fresh) == {"test": 2432232314}
+    # a plain secret (not whsec_ + base64) is its UTF-8 bytes
+    plain = signed_headers("plain-secret-0123456789", "msg_2", body)
+    assert standardwebhooks.Webhook(b"plain-secret-0123456789").verify(body, plain) is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda h, b: (h, b + b" "), "no signature matches"),
+        (lambda h, b: ({**h, "webhook-id": "msg_other"}, b), "no signature matches"),
+        (lambda h, b: ({**h, "webhook-timestamp": str(int(h["webhook-timestamp"]) + 1)}, b), "no signature"),
+        (lambda h, b: ({k: v for k, v in h.items() if k != "webhook-signature"}, b), "missing"),
+        (lambda h, b: ({**h, "webhook-timestamp": "soon"}, b), "not a Unix time"),
+    ],
+)
+def test_a_tampered_delivery_is_rejected(change: Any, why: str) -> None:
+    body = orjson.dumps(ALERT)
+    headers, body = change(signed_headers(SECRET, "msg_x", body, timestamp=1_700_000_000), body)
+    with pytest.raises(SignatureError, match=why):
+        verify(SECRET, body, headers, now=1_700_000_000)
+
+
+def test_a_replay_outside_the_tolerance_is_rejected() -> None:
+    body = orjson.dumps(ALERT)
+    sent_at = 1_700_000_000
+    headers = signed_headers(SECRET, "msg_x", body, timestamp=sent_at)
+    assert verify(SECRET, body, headers, now=sent_at + 299) == "msg_x"  # inside: the id dedupes it
+    with pytest.raises(SignatureError, match="301 s old, over the tolerance of 300 s"):
+        verify(SECRET, body, headers, now=sent_at + 301)
+    with pytest.raises(SignatureError, match="in the future"):
+        verify(SECRET, body, headers, now=sent_at - 301)
+    assert verify(SECRET, body, headers, now=sent_at + 3000, tolerance_s=3600) == "msg_x"
+    with pytest.raises(SignatureError, match="over the tolerance of 60 s"):
+        verify(SECRET, body, headers, now=sent_at + 61, tolerance_s=60)
+    assert Settings().alert_webhook_tolerance_s == DEFAULT_TOLERANCE_S == 300
+    with pytest.raises(SignatureError, match="no signature matches"):
+        verify("whsec_" + "A" * 44, body, headers, now=sent_at)
+
+
+def test_generated_secrets_are_standard_webhooks_secrets_and_ids_are_per_alert() -> None:
+    secret = new_secret()
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32
+    assert message_id("s1", "f" * 32) == message_id("s1", "f" * 32) != message_id("s2", "f" * 32)
 
 
 def test_allowlist_hosts_and_networks() -> None:
-    allow = Allowlist.parse(" 127.0.0.1/32, hooks.internal ,10.0.0.0/8,")
-    assert check_url("http://127.0.0.1:8000/x", allow) == "127.0.0.1"
-    assert check_url("http://10.9.8.7/x", allow) == "10.9.8.7"
-    assert check_url("https://hooks.internal/x", allow) == "hooks.internal"
+    allow = webhook_allowlist(" 127.0.0.1/32, hooks.internal ,10.0.0.0/8,")
+    assert check_url("http://127.0.0.1:8000/x", allow).host == "127.0.0.1"
+    assert check_url("http://10.9.8.7/x", allow).host == "10.9.8.7"
+    assert check_url("https://hooks.internal/x", allow).host == "hooks.internal"
     check_addresses(
         "hooks.internal", ["192.168.0.1"], allow
     )  # a named host is allowed whatever it resolves to
     with pytest.raises(WebhookNotAllowed):
         check_url("http://127.0.0.2/x", allow)
-    with pytest.raises(WebhookNotAllowed, match=r"resolves to the internal address 192\.168\.1\.1"):
+    with pytest.raises(WebhookNotAllowed, match=r"resolves to 192\.168\.1\.1, an internal address"):
         check_addresses("sneaky.example.com", ["93.184.216.34", "192.168.1.1"], allow)
     with pytest.raises(WebhookNotAllowed, match=r"127\.0\.0\.1"):
         check_addresses("mapped.example.com", ["::ffff:127.0.0.1"], Allowlist())
@@ -88,10 +145,6 @@ def test_retry_classification_and_backoff() -> None:
     assert retry_after(None, cap=60) is None and retry_after("soon", cap=60) is None
 
 
-async def local(_host: str, _port: int) -> list[str]:
-    return ["127.0.0.1"]
-
-
 def sender(handler: Any, *, attempts: int = 4, sleeps: list[float] | None = None) -> WebhookSender:
     async def sleep(seconds: float) -> None:
         if sleeps is not None:
@@ -99,11 +152,10 @@ def sender(handler: Any, *, attempts: int = 4, sleeps: list[float] | None = None
 
     return WebhookSender(
         httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-        allowlist=Allowlist.parse("127.0.0.1/32"),
+        allowlist=webhook_allowlist("127.0.0.1/32"),
         attempts=attempts,
         backoff_s=0.5,
         backoff_max_s=10,
-        resolver=local,
         sleep=sleep,
         rand=lambda: 0.5,
     )
@@ -124,8 +176,10 @@ def test_sender_signs_retries_with_backoff_then_succeeds() -> None:
     assert [r.headers["X-Stancewire-Attempt"] for r in seen] == ["1", "2", "3", "4"]
     body = seen[0].content
     assert orjson.loads(body) == ALERT
-    assert all(verify("x" * 32, r.content, r.headers["X-Stancewire-Signature"]) for r in seen)
+    # every attempt signed afresh, all with the one id of this alert (a receiver dedupes on it)
+    assert {verify("x" * 32, r.content, r.headers) for r in seen} == {message_id("s1", "f" * 32)}
     assert seen[0].headers["X-Stancewire-Fingerprint"] == "f" * 32
+    assert "X-Stancewire-Signature" not in seen[0].headers  # the old body-only HMAC could be replayed
 
 
 def test_sender_gives_up_rejects_and_refuses() -> None:

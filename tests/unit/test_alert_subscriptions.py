@@ -16,7 +16,7 @@ from streams.alerts.subscriptions import (
     check_token,
     public_view,
 )
-from streams.alerts.webhooks import Allowlist
+from streams.alerts.webhooks import webhook_allowlist
 
 NOW = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ NOW = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 def requests(registry) -> SubscriptionRequests:
     return SubscriptionRequests(
         registry.validator("subscription.v1"),
-        allowlist=Allowlist.parse("127.0.0.1/32"),
+        allowlist=webhook_allowlist("127.0.0.1/32"),
         digest_minutes=15,
         new_id=lambda: "sub-generated",
         new_secret=lambda: "s" * 43,
@@ -137,13 +137,13 @@ def test_digest_without_minutes_gets_the_default(requests) -> None:
             {"rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": "http://10.1.2.3/a"}},
             422,
             "webhook_not_allowed",
-            "internal address 10.1.2.3",
+            "10.1.2.3 is an internal address (private)",
         ),
         (
             {"rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": "http://[::1]:99/a"}},
             422,
             "webhook_not_allowed",
-            "internal address ::1",
+            "::1 is an internal address (loopback)",
         ),
         (
             {"rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": "http://169.254.169.254/latest"}},
@@ -173,7 +173,7 @@ def test_invalid_subscriptions_are_refused_with_status_code_and_message(
 
 @pytest.mark.parametrize("url", ["http://localhost:99/a", "http://127.0.0.1/a", "http://192.168.1.10/a"])
 def test_by_default_no_webhook_may_point_inside(registry, url: str) -> None:
-    strict = SubscriptionRequests(registry.validator("subscription.v1"), allowlist=Allowlist.parse(""))
+    strict = SubscriptionRequests(registry.validator("subscription.v1"), allowlist=webhook_allowlist(""))
     with pytest.raises(RequestRefused) as refused:
         prepare(strict, {"rule": {"kind": "entity", "entity": "X"}, "webhook": {"url": url}})
     assert (
@@ -206,6 +206,9 @@ def test_server_fields_are_the_servers(requests) -> None:
         ("Bearer nope", "t0ken", 401),
         ("Basic t0ken", "t0ken", 401),
         ("Bearer t0ken", None, 503),
+        ("Bearer t0k\udcffn", "t0ken", 401),  # a byte that is not UTF-8, as aiohttp hands it over
+        ("Bearer t0kén", "t0ken", 401),
+        ("Bearer t0ken\u00a0", "t0ken", 401),
     ],
 )
 def test_token_check(header: str | None, token: str | None, status: int) -> None:
@@ -229,3 +232,34 @@ def test_book_compiles_once_per_version_and_skips_unusable_documents() -> None:
     assert again[0] is first[0] and problems == ["b"]  # cached, reported once
     changed = book.compile([("a", {**good, "name": "renamed"})])
     assert changed[0].name == "renamed"
+
+
+def test_refusals_never_echo_a_secret_or_a_url_password(requests) -> None:
+    for webhook, expected in (
+        (
+            {"url": "http://127.0.0.1/a", "secret": "short-SECRET"},
+            "at webhook/secret: the value fails minLength 16",
+        ),
+        (
+            {"url": "ftp://u:PASS-CANARY@x.example/", "secret": "s" * 20},
+            "at webhook/url: the value fails pattern",
+        ),
+        ({"url": "https://u:PASS-CANARY@x.example/", "secret": "s" * 20}, "the URL carries credentials"),
+    ):
+        with pytest.raises(RequestRefused) as refused:
+            prepare(requests, {"rule": {"kind": "entity", "entity": "X"}, "webhook": webhook})
+        assert expected in refused.value.message, refused.value.message
+        assert "SECRET" not in refused.value.message and "PASS-CANARY" not in refused.value.message
+
+
+def test_the_post_answer_shows_only_a_secret_the_server_just_generated(requests) -> None:
+    def write(body: dict[str, Any], existing: dict[str, Any] | None = None):
+        return requests.prepare_write(orjson.dumps(body), existing=lambda _id: existing, now=NOW)
+
+    base = {"id": "hook", "rule": {"kind": "entity", "entity": "X"}}
+    made = write({**base, "webhook": {"url": "http://127.0.0.1:8080/h"}})
+    assert made.shown["webhook"]["secret"] == "s" * 43 == made.doc["webhook"]["secret"]  # shown once
+    kept = write({**base, "webhook": {"url": "http://127.0.0.1:8080/h"}}, existing=made.doc)
+    assert kept.doc["webhook"]["secret"] == "s" * 43 and kept.shown["webhook"]["secret"] == "***"
+    sent = write({**base, "webhook": {"url": "http://127.0.0.1:8080/h", "secret": "client-SECRET-000"}})
+    assert sent.doc["webhook"]["secret"] == "client-SECRET-000" and sent.shown["webhook"]["secret"] == "***"

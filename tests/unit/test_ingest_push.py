@@ -34,7 +34,14 @@ def test_token_unset_means_the_endpoint_is_off():
     assert "STANCEWIRE_INGEST_TOKEN" in error.message and error.headers() == {"Retry-After": "30"}
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer wrong", "Basic c2VjcmV0", "secret", "Bearer"])
+# "\udcff" is how aiohttp hands over a header byte that is not UTF-8 (it cannot be encoded back: a 500
+# before); the others are well-formed Unicode that is still no ASCII token.
+NOT_ASCII = ["Bearer s\udcffcret", "Bearer sécret", "Bearer secret\u00a0", "Bearer\u2003secret"]
+
+
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer wrong", "Basic c2VjcmV0", "secret", "Bearer", *NOT_ASCII]
+)
 def test_missing_or_wrong_token_is_401(header):
     error = refused(lambda: check_token(header, "secret"))
     assert error.status == 401 and error.code == "unauthorized"
