@@ -1,0 +1,57 @@
+"""The shipped stance model on real annotated news (Park et al.'s valid split, read in place).
+
+Acceptance figures as regression guards, and one property over every stance the pipeline publishes
+for the seed and the valid sentences: its sentiment never contradicts its polarity in sign.
+The data-dependent parts skip, with the reason, where ../shared/data is not beside the clone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from streams.evaluation.directed import default_data_dir, load
+from streams.evaluation.stances import article_for
+from streams.models import Stance
+from tests.conftest import REPO
+
+HAS_DATA = (default_data_dir() / "valid.txt").is_file()
+needs_data = pytest.mark.skipif(not HAS_DATA, reason=f"no directed-sentiment data at {default_data_dir()}")
+
+
+def contradictions(stances: list[Stance]) -> list[Stance]:
+    return [
+        s
+        for s in stances
+        if (s["polarity"] == "support" and s["sentiment"] < 0)
+        or (s["polarity"] == "oppose" and s["sentiment"] > 0)
+        or (s["polarity"] == "neutral" and s["sentiment"] != 0)
+    ]
+
+
+@pytest.fixture(scope="module")
+def enricher():
+    from streams.enrich.pipeline import Enricher
+    from streams.settings import Settings
+
+    return Enricher.from_settings(Settings())
+
+
+def test_no_seed_stance_contradicts_its_polarity(enricher, seed_article):
+    (article,) = enricher.enrich_batch([seed_article])
+    assert article["stances"]
+    assert contradictions(article["stances"]) == []
+
+
+@needs_data
+def test_no_stance_on_the_valid_sentences_contradicts_its_polarity(enricher):
+    items, _ = load("valid")
+    stances: list[Stance] = []
+    for first in range(0, len(items), 64):
+        batch = [article_for(item, first + k) for k, item in enumerate(items[first : first + 64])]
+        for article in enricher.enrich_batch(batch):
+            stances.extend(article["stances"])
+    assert len(stances) > 100  # the model does speak on real news
+    assert contradictions(stances) == []
