@@ -214,6 +214,8 @@ _ROLE_BLOCKERS = frozenset(
 _NOT_NAME_POS = frozenset({"VERB", "ADV", "ADP", "DET", "PRON", "AUX", "SCONJ", "CCONJ", "PART", "INTJ"})
 
 _SLUG = re.compile(r"[^a-z0-9]+")
+# A figure glued to the end of a name in a results table: "Durham 114", "Kent 108-3", "Dale 4-43".
+_SCORE = re.compile(r"^\d+(?:[-/.:]\d+)*$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -386,6 +388,7 @@ class _Resolution:
             or doc[end - 1].is_space
             or doc[end - 1].lower_ in _POSSESSIVES
             or (_is_lower_word(doc[end - 1]) and doc[end - 1].lower_ in _NAME_PARTICLES)
+            or (_SCORE.match(doc[end - 1].text) and self.gaz.names.get(fold(self._text(start, end))) is None)
         ):
             end -= 1
         return start, end

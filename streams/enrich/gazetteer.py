@@ -70,7 +70,10 @@ _PUNCT_FOLD = str.maketrans(
     }
 )
 _NO_PLURAL = re.compile(r"(?:sh|ch|ss|se|ese|s|x|z|i)$")
-_NAME_VARIANT = re.compile(r"(?:iy|yy|ij|ii|y)$")
+# Endings that only transliteration makes (Russian/Ukrainian -ий as -iy, -yy, -ij or -ii, and -ski): they
+# fold to the plain "-y". A plain "-y" or "-i" is left alone: Tony and Toni, Murphy and Murphi are other names.
+# "-ski" is the Polish/French spelling of the same ending (Zelenski).
+_NAME_VARIANT = re.compile(r"(?<=[a-z])(?:iy|yy|ij|ii)$|(?<=sk)i$")
 _ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|as|ash|at|ar)-(?=\w)")
 
 
@@ -86,10 +89,11 @@ def fold(text: str) -> str:
 
 
 def name_variant(folded_token: str) -> str:
-    """One key for transliteration variants of a name token: Zelenskiy / Zelensky / Zelenskyy."""
+    """One key for transliteration variants of a name token: Zelenskiy / Zelensky / Zelenskyy / Zelenskij
+    (but not Tony / Toni)."""
     token = _ARTICLE_PREFIX.sub("", folded_token)
-    if len(token) > 3:
-        token = _NAME_VARIANT.sub("i", token)
+    if len(token) > 4:
+        token = _NAME_VARIANT.sub("y", token)
     return token
 
 

@@ -384,3 +384,15 @@ def test_resolve_never_raises_and_offsets_are_valid(nlp, resolver, text, publish
         for m in entity["mentions"]:
             assert 0 <= m["start"] < m["end"] <= len(text)
             assert m["text"] == text[m["start"] : m["end"]]
+
+
+# --- results tables ------------------------------------------------------------------------------------
+
+
+def test_figures_after_a_name_in_a_results_table_are_not_part_of_it(nlp, resolver):
+    text = (
+        "Chesterfield: Worcestershire 238 and 133-5, Derbyshire 471 (J. Adams 123, K. Barnett 87; "
+        "T. Moody 6-82).\nHove: Sussex 363 (W. Athey 111), Lancashire 197-8 (W. Hegg 54)."
+    )
+    mentions = [m["text"] for e in resolve(nlp, resolver, text) for m in e["mentions"]]
+    assert mentions and not [m for m in mentions if any(ch.isdigit() for ch in m)]
