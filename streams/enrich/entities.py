@@ -229,6 +229,12 @@ def _is_cap(token: Token) -> bool:
     return bool(text) and text[0].isupper()
 
 
+def _same_word(token: Token, word: str) -> bool:
+    """The token is ``word`` as written, or ``word`` in capitals ("SRI" for "Sri")."""
+    text = token.text
+    return text == word or (text.isupper() and len(text) > 1 and text == word.upper())
+
+
 def _is_lower_word(token: Token) -> bool:
     return token.is_alpha and token.text.islower()
 
@@ -749,6 +755,9 @@ class _Resolution:
                 i += 1
                 continue
             matched = self._scan_gazetteer(i, raw.get(token.text))
+            if not matched and token.is_upper and len(token.text) > 2:
+                # Datelines and headlines in capitals: "BELGRADE 1996-08-30", "SRI LANKA WIN".
+                matched = self._scan_gazetteer(i, raw.get(token.text.capitalize()))
             if matched:
                 i = matched
                 continue
@@ -767,7 +776,7 @@ class _Resolution:
             end = i + len(tokens)
             if end > self.n or any(self.owner[j] is not None for j in range(i, end)):
                 continue
-            if any(doc[i + k].text != tokens[k] for k in range(len(tokens))):
+            if any(not _same_word(doc[i + k], tokens[k]) for k in range(len(tokens))):
                 continue
             if not self._free_standing(i, end):
                 continue
@@ -784,7 +793,9 @@ class _Resolution:
         doc = self.toks
         if end < self.n:
             nxt = doc[end]
-            if _is_cap(nxt) and nxt.pos_ == "PROPN" and self.owner[end] is None:
+            # In a line of capitals every word looks like a name: only a known name stands alone there.
+            capitals = doc[end - 1].is_upper and nxt.is_upper and len(nxt.text) > 1
+            if _is_cap(nxt) and nxt.pos_ == "PROPN" and self.owner[end] is None and not capitals:
                 return False
         if start > 0:
             prev = doc[start - 1]
@@ -793,6 +804,7 @@ class _Resolution:
                 and prev.pos_ == "PROPN"
                 and self.owner[start - 1] is None
                 and prev.lower_.rstrip(".") not in HONORIFICS
+                and not (prev.is_upper and doc[start].is_upper and len(prev.text) > 1)
             ):
                 return False
             if prev.lower_ in ("of", "de", "del") and start > 1 and _is_cap(doc[start - 2]):

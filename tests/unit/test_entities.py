@@ -396,3 +396,10 @@ def test_figures_after_a_name_in_a_results_table_are_not_part_of_it(nlp, resolve
     )
     mentions = [m["text"] for e in resolve(nlp, resolver, text) for m in e["mentions"]]
     assert mentions and not [m for m in mentions if any(ch.isdigit() for ch in m)]
+
+
+def test_known_places_in_datelines_and_headlines_in_capitals(nlp, resolver):
+    text = "SOCCER - ROMANIA BEAT LITHUANIA IN UNDER-21 MATCH .\nBUCHAREST 2026-08-31\nRomania beat Lithuania 2-1."
+    entities = resolve(nlp, resolver, text)
+    assert "BUCHAREST" in texts_of(by_name(entities, "Bucharest"))
+    assert {"ROMANIA", "Romania"} <= set(texts_of(by_name(entities, "Romania")))
