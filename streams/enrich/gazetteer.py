@@ -140,6 +140,7 @@ class GazEntry:
     extra: dict[str, Any] = field(default_factory=dict)
     # Folded aliases/demonyms a user file gave: they win over a shipped entry's same text.
     preferred: set[str] = field(default_factory=set)
+    source: str = ""  # the stem of the file that made the entry ("cities", "countries", ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,10 +233,12 @@ class Gazetteer:
                 if isinstance(record["_meta"], dict):
                     meta.update(record["_meta"])
                 continue
-            self._add_record(record, where, user=user)
+            self._add_record(record, where, user=user, source=path.stem)
         return meta
 
-    def _add_record(self, record: dict[str, Any], where: str, *, user: bool = False) -> None:
+    def _add_record(
+        self, record: dict[str, Any], where: str, *, user: bool = False, source: str = ""
+    ) -> None:
         entry_id = record.get("id")
         if not isinstance(entry_id, str) or not entry_id.strip():
             raise GazetteerError(f"{where}: an entry needs a non-empty string 'id'")
@@ -275,6 +278,7 @@ class Gazetteer:
                 offices=offices,
                 extra=extra,
                 preferred=preferred,
+                source=source,
             ),
             where,
         )

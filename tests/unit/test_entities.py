@@ -403,3 +403,32 @@ def test_known_places_in_datelines_and_headlines_in_capitals(nlp, resolver):
     entities = resolve(nlp, resolver, text)
     assert "BUCHAREST" in texts_of(by_name(entities, "Bucharest"))
     assert {"ROMANIA", "Romania"} <= set(texts_of(by_name(entities, "Romania")))
+
+
+SOCCER_REPORT = (
+    "SOCCER - SPANISH LEAGUE RESULTS\n"
+    "MADRID 2026-03-15\n"
+    "Results of Spanish first division matches on Sunday:\n"
+    "Barcelona 3 Sevilla 1\n"
+    "Valencia 0 Getafe 0\n"
+    "Barcelona coach Hansi Flick said in Barcelona that the league was far from decided."
+)
+
+
+def test_in_a_sports_report_a_club_named_for_its_town_is_an_organisation(nlp, resolver):
+    entities = resolve(nlp, resolver, SOCCER_REPORT)
+    club = [e for e in entities if e["type"] == "ORG" and "Barcelona" in texts_of(e)]
+    assert len(club) == 1 and club[0]["wikidata"] is None  # not the city's entry
+    assert texts_of(club[0]) == ["Barcelona", "Barcelona"]  # the results line and "Barcelona coach"
+    city = [e for e in entities if e["type"] == "GPE" and "Barcelona" in texts_of(e)]
+    assert len(city) == 1 and texts_of(city[0]) == ["Barcelona"]  # "in Barcelona"
+    assert by_name(entities, "Madrid")["type"] == "GPE"  # the dateline
+    for team in ("Valencia", "Getafe"):
+        assert [e["type"] for e in entities if team in texts_of(e)] == ["ORG"]
+
+
+def test_outside_sports_a_town_stays_a_place(nlp, resolver):
+    text = "Barcelona's mayor said on Monday that the city would limit cruise ships. Barcelona has 1.6 million people."
+    entities = resolve(nlp, resolver, text)
+    assert by_name(entities, "Barcelona")["type"] == "GPE"
+    assert not [e for e in entities if e["type"] == "ORG" and "Barcelona" in texts_of(e)]
