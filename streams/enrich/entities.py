@@ -147,6 +147,24 @@ _ORG_DESIGNATORS = frozenset(
 )
 # fmt: on
 
+# The legal forms that end a company's name: "Newmont Mining Corp", "Ahold NV", "Deutsche Bank AG".
+# fmt: off
+_COMPANY_SUFFIXES = frozenset({
+    "corp", "corporation", "inc", "incorporated", "ltd", "limited", "plc", "ag", "sa", "nv", "bv", "co",
+    "gmbh", "spa", "ab", "asa", "oyj", "as", "bhd", "pty", "llc", "lp", "kk", "sae", "sarl", "srl",
+    "holdings", "group",
+})
+# First words of company names that are no name of their own ("General Motors", "National Grid").
+_GENERIC_ORG_WORDS = frozenset({
+    "general", "national", "international", "united", "american", "british", "first", "new", "great",
+    "global", "royal", "standard", "central", "western", "eastern", "northern", "southern", "union",
+    "federal", "state", "china", "japan", "bank", "banco", "grupo", "deutsche",
+})
+# fmt: on
+# Words around a name that call it a company: "shares of X", "X shares", "X's stock".
+_ORG_BEFORE_2 = frozenset({("shares", "of"), ("stake", "in"), ("shareholders", "of"), ("chairman", "of")})
+_ORG_AFTER = frozenset({"shares", "stock", "shareholders", "spokesman", "spokeswoman", "subsidiary", "unit"})
+
 # ... or a place ("Franklin Delano Roosevelt Park").
 # fmt: off
 _PLACE_DESIGNATORS = frozenset({
@@ -283,6 +301,7 @@ class _Cand:
     person: bool = False
     key: str | None = None
     split: bool = False
+    org: str | None = None  # the folded full name of the organisation this short form names
 
 
 @dataclass(slots=True)
@@ -341,6 +360,7 @@ class _Resolution:
         self.by_first: dict[str, list[_Person]] = {}
         self.title_roles: dict[int, tuple[str, int]] = {}  # person cand start → (role, role start)
         self.lower_words: set[str] | None = None
+        self.org_short: dict[str, str] = {}  # folded short form → folded full name of a company
         self.toks: list[Token] = list(doc)  # one Token object per token, reused by every step
 
     def _text(self, start: int, end: int) -> str:
@@ -475,6 +495,7 @@ class _Resolution:
                 or text[:1] in "@#"
                 or token.like_url
                 or token.like_email
+                or _SCORE.match(text)  # "Porto 2 Braga 1": a results line read as one name
             ):
                 cuts.append((i, i + 1))
             elif lower in _CONJUNCTIONS:
@@ -553,11 +574,74 @@ class _Resolution:
 
     # --- 2. which candidates are people --------------------------------------------------------------
 
+    def _org_short_forms(self, cands: list[_Cand]) -> dict[str, str]:
+        """Short forms of the companies the article names in full: "Newmont Mining Corp" → "newmont
+        mining", "newmont" (a first word that is no place, person or common word of its own)."""
+        shorts: dict[str, str] = {}
+        for cand in cands:
+            words = cand.folded.split()
+            if len(words) < 2 or words[-1] not in _COMPANY_SUFFIXES:
+                continue
+            base = list(words)
+            while len(base) > 1 and base[-1] in _COMPANY_SUFFIXES | {"&", "and"}:
+                base.pop()
+            forms = [" ".join(base)]
+            first = self.toks[cand.start]
+            if (
+                len(base) >= 2
+                and len(base[0]) > 2
+                and not first.is_stop
+                and base[0] not in _GENERIC_ORG_WORDS
+                and self.gaz.names.get(base[0]) is None
+                and not self.gaz.lookup_person(base[0])
+            ):
+                forms.append(base[0])
+            for form in forms:
+                if form != cand.folded:
+                    shorts.setdefault(form, cand.folded)
+        return shorts
+
+    def _org_votes(self, cands: list[_Cand]) -> dict[str, Counter[str]]:
+        """Per folded name: spaCy's labels over all its mentions, plus an ORG vote for each mention
+        that the words around call a company ("shares of X", "X shares", "X Corp")."""
+        votes: dict[str, Counter[str]] = {}
+        doc = self.toks
+        for cand in cands:
+            counter = votes.setdefault(cand.folded, Counter())
+            counter[cand.label] += 1
+            before = doc[cand.start - 2].lower_ if cand.start > 1 else ""
+            prev = doc[cand.start - 1].lower_ if cand.start > 0 else ""
+            nxt = doc[cand.end].lower_ if cand.end < self.n else ""
+            if nxt in _POSSESSIVES and cand.end + 1 < self.n:
+                nxt = doc[cand.end + 1].lower_
+            if (before, prev) in _ORG_BEFORE_2 or nxt in _ORG_AFTER:
+                counter["ORG"] += 1
+                counter["context"] += 1
+        return votes
+
     def _classify(self, cands: list[_Cand]) -> None:
         person_texts: set[str] = set()
+        self.org_short = self._org_short_forms(cands)
+        votes = self._org_votes(cands)
+        for cand in cands:
+            full = self.org_short.get(cand.folded)
+            if full is not None:
+                cand.label, cand.org = "ORG", full
+                continue
+            if cand.label == "PERSON" and len(cand.folded.split()) == 1 and cand.folded in votes:
+                counter = votes[cand.folded]
+                other = max(
+                    (label for label in counter if label not in ("PERSON", "context")),
+                    key=lambda label: counter[label],
+                    default=None,
+                )
+                if other is not None and counter[other] > counter["PERSON"] and counter["context"]:
+                    cand.label = other  # one PERSON tag against more evidence of something else
         for cand in cands:
             if not self._name_words(cand):
                 continue  # nothing of a name is left once punctuation is folded away
+            if cand.org is not None:
+                continue
             if cand.label == "PERSON":
                 hit = self.gaz.names.get(cand.folded)
                 entry = self.gaz.entries[hit.entry_id] if hit else None
@@ -740,6 +824,11 @@ class _Resolution:
     # --- 4. everything else ---------------------------------------------------------------------------------
 
     def _place_other(self, cand: _Cand) -> None:
+        if cand.org is not None:
+            full = self.gaz.names.get(cand.org)
+            key = full.entry_id if full is not None and not full.demonym else "u:" + cand.org
+            self._add_mention(key, cand.start, cand.end, "ORG", cand.text)
+            return
         hit = self.gaz.names.get(cand.folded)
         if hit is not None and self._gaz_ok(hit, cand.label):
             self._add_mention(hit.entry_id, cand.start, cand.end, cand.label, cand.text)
@@ -795,6 +884,13 @@ class _Resolution:
                 matched = self._scan_gazetteer(i, raw.get(token.text.capitalize()))
             if matched:
                 i = matched
+                continue
+            full = self.org_short.get(fold(token.text)) if self.org_short else None
+            if full is not None and self._free_standing(i, i + 1):
+                hit = self.gaz.names.get(full)
+                key = hit.entry_id if hit is not None and not hit.demonym else "u:" + full
+                self._add_mention(key, i, i + 1, "ORG", token.text)
+                i += 1
                 continue
             if self.by_surname and self._plausible_name_token(i):
                 key = person_key(fold(token.text))
@@ -1131,7 +1227,8 @@ class _Resolution:
                     for start, end in line:
                         if start >= 0:
                             name = self._text(start, end)
-                            self._add_mention("t:" + fold(name), start, end, "ORG", name)
+                            club = self.gaz.teams.get(fold(name))
+                            self._add_mention(club or "t:" + fold(name), start, end, "ORG", name)
                 line = []
                 i += 1
                 continue
@@ -1160,7 +1257,7 @@ class _Resolution:
 
     def _type_teams(self) -> None:
         for key, group in list(self.groups.items()):
-            if key.startswith("t:") or not self._team_eligible(group):
+            if key.startswith("t:") or key in self.gaz.team_ids or not self._team_eligible(group):
                 continue
             votes = {span: self._team_evidence(*span) for span in group.spans}
             team = sum(1 for v in votes.values() if v > 0)
@@ -1170,8 +1267,11 @@ class _Resolution:
             moved = {span for span, v in votes.items() if v >= 0}
             surfaces = Counter(self._text(s, e) for s, e in moved)
             name = max(surfaces.items(), key=lambda kv: (kv[1], kv[0].istitle(), len(kv[0])))[0]
-            team_key = "t:" + fold(name)
-            target = self.groups.setdefault(team_key, _Group(key=team_key))
+            club = self.gaz.teams.get(fold(name))
+            team_key = club or "t:" + fold(name)
+            target = self.groups.get(team_key)
+            if target is None:
+                target = self.groups[team_key] = _Group(key=team_key, entry=self.gaz.entries.get(team_key))
             target.labels["ORG"] += len(moved)
             target.surfaces.update(surfaces)
             target.spans |= moved

@@ -28,6 +28,10 @@ Fields:
 ``ambiguous``
     Aliases that are also common words or other things ("Georgia", "Jordan", "Chad"): they only link
     a span that spaCy tagged with a place/organisation label, never a raw token.
+``kind``, ``team_names``
+    Optional. ``kind`` says what an organisation is (``company``, ``party``, ``club``, ...); a
+    ``club`` is also known in a sports report by its ``team_names``, names it shares with its town
+    ("Porto", "Liverpool"), which are never linked outside one.
 ``offices``
     For people: ``{"role", "of", "start", "end"}`` with ``role`` a lower-case office ("president",
     "prime minister", ...), ``of`` the id of the country or body, and ISO dates (``end`` null while in
@@ -328,6 +332,16 @@ class Gazetteer:
             for office in entry.offices:
                 offices.setdefault((office.role, office.of), []).append((entry.id, office))
                 offices.setdefault((office.role, None), []).append((entry.id, office))
+        # Clubs by every name they go by, town names included ("Porto"): for a team in a sports report.
+        teams: dict[str, str] = {}
+        for entry in self.entries.values():
+            if entry.extra.get("kind") != "club":
+                continue
+            team_names = entry.extra.get("team_names") or []
+            for surface in [entry.name, *entry.aliases, *(t for t in team_names if isinstance(t, str))]:
+                teams.setdefault(fold(surface), entry.id)
+        self.teams = teams
+        self.team_ids = frozenset(teams.values())
         for candidates in raw.values():
             candidates.sort(key=lambda item: -len(item[0]))
         self.names = names

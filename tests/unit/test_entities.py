@@ -418,7 +418,7 @@ SOCCER_REPORT = (
 def test_in_a_sports_report_a_club_named_for_its_town_is_an_organisation(nlp, resolver):
     entities = resolve(nlp, resolver, SOCCER_REPORT)
     club = [e for e in entities if e["type"] == "ORG" and "Barcelona" in texts_of(e)]
-    assert len(club) == 1 and club[0]["wikidata"] is None  # not the city's entry
+    assert len(club) == 1 and club[0]["id"] == "Q7156" and club[0]["name"] == "FC Barcelona"  # not the city
     assert texts_of(club[0]) == ["Barcelona", "Barcelona"]  # the results line and "Barcelona coach"
     city = [e for e in entities if e["type"] == "GPE" and "Barcelona" in texts_of(e)]
     assert len(city) == 1 and texts_of(city[0]) == ["Barcelona"]  # "in Barcelona"
@@ -432,3 +432,40 @@ def test_outside_sports_a_town_stays_a_place(nlp, resolver):
     entities = resolve(nlp, resolver, text)
     assert by_name(entities, "Barcelona")["type"] == "GPE"
     assert not [e for e in entities if e["type"] == "ORG" and "Barcelona" in texts_of(e)]
+
+
+def test_short_form_of_a_company_links_to_its_full_name(nlp, resolver):
+    text = (
+        "Kestrel Mining Corp said on Tuesday it would buy a copper mine in Chile. Kestrel expects the "
+        "deal to close in March, and shares of Kestrel rose 4 percent. Kestrel Mining shares later eased."
+    )
+    entities = resolve(nlp, resolver, text)
+    company = by_name(entities, "Kestrel Mining Corp")
+    assert company["type"] == "ORG" and company["id"] == "org:kestrel-mining-corp"
+    assert texts_of(company).count("Kestrel") == 2 and "Kestrel Mining" in texts_of(company)
+    assert not [e for e in entities if e["type"] == "PERSON" and "Kestrel" in e["name"]]
+
+
+def test_one_person_tag_does_not_make_a_company_a_person(nlp, resolver):
+    text = (
+        "Halvard posted higher profits on Monday. Halvard shares rose 3 percent in Oslo, and analysts "
+        "said the Halvard shares were cheap. The Halvard stock has doubled this year."
+    )
+    entities = resolve(nlp, resolver, text)
+    assert not [e for e in entities if e["type"] == "PERSON" and "Halvard" in e["name"]]
+
+
+def test_shipped_organisations_link_with_their_ids(nlp, resolver):
+    text = "Deutsche Bank AG and Microsoft Corp signed the deal, Tanjug news agency reported from Belgrade."
+    entities = resolve(nlp, resolver, text)
+    assert by_name(entities, "Microsoft")["id"] == "Q2283"
+    assert by_name(entities, "Deutsche Bank")["id"] == "org:deutsche-bank"
+    assert by_name(entities, "Tanjug")["type"] == "ORG"
+
+
+def test_a_club_known_by_its_town_is_linked_only_in_a_sports_report(nlp, resolver):
+    city_text = "Tourists crowded the old town of Porto on Sunday as the city hosted a wine festival."
+    assert not [e for e in resolve(nlp, resolver, city_text) if e["id"].startswith("org:fc-porto")]
+    report = "SOCCER - PORTUGUESE LEAGUE RESULTS\nLISBON 2026-02-01\nPorto 2 Braga 1\nBenfica 3 Famalicao 0"
+    entities = resolve(nlp, resolver, report)
+    assert texts_of(by_name(entities, "FC Porto")) == ["Porto"]
