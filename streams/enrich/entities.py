@@ -24,7 +24,15 @@ What :meth:`EntityResolver.resolve` does to one parsed doc, in order:
    person. The mention's span is the role words only ("prime minister"), so it never overlaps the
    country's own mention ("UK"). A role with no country ("the president") links only when exactly
    one person in the article holds it.
-5. **Ids.** Gazetteer entries keep their id (a Wikidata QID for shipped entries, e.g. ``Q145``);
+5. **Organisations and teams.** A short form of a company the article names in full links to it
+   ("Kestrel" → "Kestrel Mining Corp"); a single name spaCy once tagged PERSON is not a person when
+   more of its mentions, and the words around them ("shares of X", "X shares"), say company. In a
+   sports report (a sport named in the first line, or sports words all over), a mention of a town or
+   an unknown single name is a team when the words around it say so (a score after it, "beat X",
+   "X coach") and the mentions that say place ("in X", a dateline) are fewer; names in a results line
+   ("Valencia 0 Getafe 0") are teams too. A team is linked to a club in the gazetteer by its
+   ``team_names``, never to its town.
+6. **Ids.** Gazetteer entries keep their id (a Wikidata QID for shipped entries, e.g. ``Q145``);
    anything else gets ``<class>:<slug of canonical name>`` with class one of person, org, place,
    group, event, law, product, work, other (``person:maria-okonkwo``, ``org:lancaster-house``), so
    the same name gets the same id in every article. Every entity carries ``wikidata`` (QID or null).
