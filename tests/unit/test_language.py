@@ -92,7 +92,7 @@ def test_the_threshold_is_a_setting():
         strict.from_document({"body": text})
 
 
-def test_the_dead_letter_names_the_language(decoder):
+def test_the_dead_letter_names_the_language(decoder, registry):
     payload = orjson.dumps({"id": "x1", "body": dict(NOT_ENGLISH)["de"]})
     with pytest.raises(InvalidArticle) as caught:
         decoder.decode(payload)
@@ -104,3 +104,4 @@ def test_the_dead_letter_names_the_language(decoder):
     assert dead["reason"] == "not_english"
     assert dead["language"]["code"] == "de" and dead["language"]["name"] == "German"
     assert dead["language"]["not_english"] > 0.9
+    registry.validate(dead, "deadletter.v1")
