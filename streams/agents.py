@@ -27,7 +27,6 @@ from streams.metrics import (
     STANCES_OUT,
 )
 from streams.processing import BatchProcessor, BatchResult, IncomingMessage
-from streams.schemas import registry_at
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,11 +45,7 @@ def _seconds_since(iso: str | None) -> float | None:
 
 
 def build_processor(settings: Settings, enricher: Enricher | None = None) -> BatchProcessor:
-    decoder = RawArticleDecoder(
-        registry_at(settings.schemas_dir),
-        max_body_bytes=settings.max_body_bytes,
-        min_latin_ratio=settings.min_latin_letter_ratio,
-    )
+    decoder = RawArticleDecoder.from_settings(settings)
     return BatchProcessor(
         decoder,
         enricher or Enricher.from_settings(settings),

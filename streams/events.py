@@ -95,3 +95,4 @@ class DeadLetterEvent(Event):
     source_partition: int | None
     source_offset: int | None
     received_at: str
+    language: dict[str, Any] | None = None

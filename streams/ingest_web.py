@@ -19,7 +19,6 @@ from prometheus_client import Counter
 from streams.clock import utc_now_iso
 from streams.ingest.push import PushRefused, PushRequests, check_length, check_token
 from streams.ingest.raw import RawArticleDecoder
-from streams.schemas import registry_at
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,11 +53,7 @@ async def read_limited(request: Any, max_bytes: int) -> bytes:
 
 
 def register_ingest_web(app: faust.App, topics: Any, settings: Settings) -> None:
-    decoder = RawArticleDecoder(
-        registry_at(settings.schemas_dir),
-        max_body_bytes=settings.max_body_bytes,
-        min_latin_ratio=settings.min_latin_letter_ratio,
-    )
+    decoder = RawArticleDecoder.from_settings(settings)
     requests = PushRequests(
         decoder, max_bytes=settings.ingest_max_request_bytes, max_batch=settings.ingest_max_batch
     )

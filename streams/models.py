@@ -140,3 +140,5 @@ class DeadLetter(TypedDict):
     source_partition: int | None
     source_offset: int | None
     received_at: str
+    # not_english only: the language the body was detected in, {"code", "name", "confidence"}.
+    language: NotRequired[dict[str, Any]]

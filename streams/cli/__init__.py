@@ -59,14 +59,7 @@ PathsArg = Annotated[
 
 
 def _decoder() -> RawArticleDecoder:
-    from streams.schemas import registry_at
-
-    settings = get_settings()
-    return RawArticleDecoder(
-        registry_at(settings.schemas_dir),
-        max_body_bytes=settings.max_body_bytes,
-        min_latin_ratio=settings.min_latin_letter_ratio,
-    )
+    return RawArticleDecoder.from_settings(get_settings())
 
 
 @app.command()

@@ -115,3 +115,91 @@ def eval_quotes(
     if failed:
         err.print(f"[red]{'; '.join(failed)}[/]")
         raise typer.Exit(1)
+
+
+CONLL_CITATION = "CoNLL-2003: Tjong Kim Sang & De Meulder, 2003 (Reuters 1996, research use)"
+
+
+@eval_app.command("entities")
+def eval_entities(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="CoNLL-2003 dev folder (default: ../shared/data/conll2003-dev)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N documents.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document instead of a table.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Documents per nlp.pipe batch.")] = 16,
+    min_f1: Annotated[
+        float, typer.Option("--min-f1", help="Exit 1 when PER+LOC+ORG F1 is below this.")
+    ] = 0.0,
+) -> None:
+    """Entities vs CoNLL-2003 dev: exact span + type P/R/F1 (PER, LOC, ORG), refused documents, spaCy beside."""
+    from streams.cli import _decoder
+    from streams.enrich.entities import EntityResolver
+    from streams.enrich.nlp import load_nlp
+    from streams.evaluation.entities import (
+        ConllMissing,
+        data_file_or_raise,
+        evaluate,
+        load_documents,
+    )
+    from streams.settings import get_settings
+
+    try:
+        path = data_file_or_raise(data_dir)
+    except ConllMissing as exc:
+        err.print(f"[yellow]{exc}[/]")
+        return
+    settings = get_settings()
+    nlp = load_nlp(settings.spacy_model)
+    documents = load_documents(path, limit)
+    run = evaluate(
+        documents,
+        nlp,
+        decoder=_decoder(),
+        resolver=EntityResolver.from_settings(settings),
+        batch_size=batch_size,
+    )
+    total = run.resolver.total
+    if json_out:
+        document = {
+            "data": str(path),
+            "limit": limit,
+            "spacy_model": settings.spacy_model,
+            **run.as_dict(),
+        }
+        sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        table = Table(
+            title=(
+                f"entities, CoNLL-2003 dev ({run.documents} documents, {len(run.refused)} refused as input)"
+            ),
+            caption=f"{path}; {settings.spacy_model}; exact span + type; {CONLL_CITATION}",
+        )
+        table.add_column("system")
+        table.add_column("type")
+        for name in ("precision", "recall", "F1", "matched", "predicted", "gold"):
+            table.add_column(name, justify="right")
+        for system, counts_by in (("stancewire", run.resolver), ("plain spaCy", run.spacy)):
+            for kind, counts in counts_by.rows():
+                table.add_row(
+                    system,
+                    kind,
+                    f"{counts.precision:.4f}",
+                    f"{counts.recall:.4f}",
+                    f"{counts.f1:.4f}",
+                    str(counts.tp),
+                    str(counts.predicted),
+                    str(counts.gold),
+                )
+        Console(width=max(Console().width, 110)).print(table)
+        for number, reason in run.refused:
+            err.print(f"[yellow]refused[/] document {number}: {reason}")
+        if run.seconds_nlp:
+            err.print(
+                f"nlp.pipe {run.seconds_nlp:.1f}s; entities {run.seconds_entities:.2f}s "
+                f"({100 * run.seconds_entities / run.seconds_nlp:.1f} % of nlp)"
+            )
+    if total.f1 < min_f1:
+        err.print(f"[red]PER+LOC+ORG F1 {total.f1:.4f} < {min_f1}[/]")
+        raise typer.Exit(1)

@@ -318,13 +318,7 @@ def state_dir(settings: Settings, override: Path | None) -> Path:
 
 
 def decoder_for(settings: Settings) -> RawArticleDecoder:
-    from streams.schemas import registry_at
-
-    return RawArticleDecoder(
-        registry_at(settings.schemas_dir),
-        max_body_bytes=settings.max_body_bytes,
-        min_latin_ratio=settings.min_latin_letter_ratio,
-    )
+    return RawArticleDecoder.from_settings(settings)
 
 
 @contextmanager

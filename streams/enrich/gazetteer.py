@@ -28,6 +28,10 @@ Fields:
 ``ambiguous``
     Aliases that are also common words or other things ("Georgia", "Jordan", "Chad"): they only link
     a span that spaCy tagged with a place/organisation label, never a raw token.
+``kind``, ``team_names``
+    Optional. ``kind`` says what an organisation is (``company``, ``party``, ``club``, ...); a
+    ``club`` is also known in a sports report by its ``team_names``, names it shares with its town
+    ("Porto", "Liverpool"), which are never linked outside one.
 ``offices``
     For people: ``{"role", "of", "start", "end"}`` with ``role`` a lower-case office ("president",
     "prime minister", ...), ``of`` the id of the country or body, and ISO dates (``end`` null while in
@@ -70,7 +74,10 @@ _PUNCT_FOLD = str.maketrans(
     }
 )
 _NO_PLURAL = re.compile(r"(?:sh|ch|ss|se|ese|s|x|z|i)$")
-_NAME_VARIANT = re.compile(r"(?:iy|yy|ij|ii|y)$")
+# Endings that only transliteration makes (Russian/Ukrainian -ий as -iy, -yy, -ij or -ii, and -ski): they
+# fold to the plain "-y". A plain "-y" or "-i" is left alone: Tony and Toni, Murphy and Murphi are other names.
+# "-ski" is the Polish/French spelling of the same ending (Zelenski).
+_NAME_VARIANT = re.compile(r"(?<=[a-z])(?:iy|yy|ij|ii)$|(?<=sk)i$")
 _ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|as|ash|at|ar)-(?=\w)")
 
 
@@ -86,10 +93,11 @@ def fold(text: str) -> str:
 
 
 def name_variant(folded_token: str) -> str:
-    """One key for transliteration variants of a name token: Zelenskiy / Zelensky / Zelenskyy."""
+    """One key for transliteration variants of a name token: Zelenskiy / Zelensky / Zelenskyy / Zelenskij
+    (but not Tony / Toni)."""
     token = _ARTICLE_PREFIX.sub("", folded_token)
-    if len(token) > 3:
-        token = _NAME_VARIANT.sub("i", token)
+    if len(token) > 4:
+        token = _NAME_VARIANT.sub("y", token)
     return token
 
 
@@ -136,6 +144,7 @@ class GazEntry:
     extra: dict[str, Any] = field(default_factory=dict)
     # Folded aliases/demonyms a user file gave: they win over a shipped entry's same text.
     preferred: set[str] = field(default_factory=set)
+    source: str = ""  # the stem of the file that made the entry ("cities", "countries", ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,10 +237,12 @@ class Gazetteer:
                 if isinstance(record["_meta"], dict):
                     meta.update(record["_meta"])
                 continue
-            self._add_record(record, where, user=user)
+            self._add_record(record, where, user=user, source=path.stem)
         return meta
 
-    def _add_record(self, record: dict[str, Any], where: str, *, user: bool = False) -> None:
+    def _add_record(
+        self, record: dict[str, Any], where: str, *, user: bool = False, source: str = ""
+    ) -> None:
         entry_id = record.get("id")
         if not isinstance(entry_id, str) or not entry_id.strip():
             raise GazetteerError(f"{where}: an entry needs a non-empty string 'id'")
@@ -271,6 +282,7 @@ class Gazetteer:
                 offices=offices,
                 extra=extra,
                 preferred=preferred,
+                source=source,
             ),
             where,
         )
@@ -320,6 +332,16 @@ class Gazetteer:
             for office in entry.offices:
                 offices.setdefault((office.role, office.of), []).append((entry.id, office))
                 offices.setdefault((office.role, None), []).append((entry.id, office))
+        # Clubs by every name they go by, town names included ("Porto"): for a team in a sports report.
+        teams: dict[str, str] = {}
+        for entry in self.entries.values():
+            if entry.extra.get("kind") != "club":
+                continue
+            team_names = entry.extra.get("team_names") or []
+            for surface in [entry.name, *entry.aliases, *(t for t in team_names if isinstance(t, str))]:
+                teams.setdefault(fold(surface), entry.id)
+        self.teams = teams
+        self.team_ids = frozenset(teams.values())
         for candidates in raw.values():
             candidates.sort(key=lambda item: -len(item[0]))
         self.names = names

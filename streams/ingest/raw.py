@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from streams.clock import utc_now_iso
 from streams.ingest.errors import InvalidArticle
 from streams.ingest.ids import article_id_for
-from streams.ingest.language import judge_english
+from streams.ingest.language import DEFAULT_CANDIDATES, DEFAULT_MIN_CONFIDENCE, judge_english
 from streams.models import RawArticle
 from streams.schemas import SchemaRegistry, describe
+
+if TYPE_CHECKING:
+    from streams.settings import Settings
 
 
 class RawArticleDecoder:
@@ -22,13 +25,27 @@ class RawArticleDecoder:
         registry: SchemaRegistry,
         *,
         max_body_bytes: int = 1_000_000,
-        min_latin_ratio: float = 0.6,
+        language_min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        language_candidates: tuple[str, ...] = DEFAULT_CANDIDATES,
         check_language: bool = True,
     ) -> None:
         self._validator = registry.validator("article.raw.v1")
         self.max_body_bytes = max_body_bytes
-        self.min_latin_ratio = min_latin_ratio
+        self.language_min_confidence = language_min_confidence
+        self.language_candidates = language_candidates
         self.check_language = check_language
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RawArticleDecoder:
+        from streams.schemas import registry_at
+
+        candidates = tuple(c.strip() for c in settings.language_candidates.split(",") if c.strip())
+        return cls(
+            registry_at(settings.schemas_dir),
+            max_body_bytes=settings.max_body_bytes,
+            language_min_confidence=settings.language_min_confidence,
+            language_candidates=candidates or DEFAULT_CANDIDATES,
+        )
 
     def decode(self, payload: bytes | None) -> RawArticle:
         if not payload or not payload.strip():
@@ -77,12 +94,12 @@ class RawArticleDecoder:
                 "wrong_field_type", f"invalid article {describe(error)}", article_id=article_id
             )
         if self.check_language:
-            verdict = judge_english(body, min_latin_ratio=self.min_latin_ratio)
+            verdict = judge_english(
+                body, min_confidence=self.language_min_confidence, candidates=self.language_candidates
+            )
             if not verdict.english:
                 raise InvalidArticle(
-                    "not_english",
-                    f"the body does not look like English: {verdict.explain()}",
-                    article_id=article_id,
+                    "not_english", verdict.explain(), article_id=article_id, language=verdict.as_dict()
                 )
         authors = document.get("authors") or []
         return RawArticle(

@@ -384,3 +384,88 @@ def test_resolve_never_raises_and_offsets_are_valid(nlp, resolver, text, publish
         for m in entity["mentions"]:
             assert 0 <= m["start"] < m["end"] <= len(text)
             assert m["text"] == text[m["start"] : m["end"]]
+
+
+# --- results tables ------------------------------------------------------------------------------------
+
+
+def test_figures_after_a_name_in_a_results_table_are_not_part_of_it(nlp, resolver):
+    text = (
+        "Chesterfield: Worcestershire 238 and 133-5, Derbyshire 471 (J. Adams 123, K. Barnett 87; "
+        "T. Moody 6-82).\nHove: Sussex 363 (W. Athey 111), Lancashire 197-8 (W. Hegg 54)."
+    )
+    mentions = [m["text"] for e in resolve(nlp, resolver, text) for m in e["mentions"]]
+    assert mentions and not [m for m in mentions if any(ch.isdigit() for ch in m)]
+
+
+def test_known_places_in_datelines_and_headlines_in_capitals(nlp, resolver):
+    text = "SOCCER - ROMANIA BEAT LITHUANIA IN UNDER-21 MATCH .\nBUCHAREST 2026-08-31\nRomania beat Lithuania 2-1."
+    entities = resolve(nlp, resolver, text)
+    assert "BUCHAREST" in texts_of(by_name(entities, "Bucharest"))
+    assert {"ROMANIA", "Romania"} <= set(texts_of(by_name(entities, "Romania")))
+
+
+SOCCER_REPORT = (
+    "SOCCER - SPANISH LEAGUE RESULTS\n"
+    "MADRID 2026-03-15\n"
+    "Results of Spanish first division matches on Sunday:\n"
+    "Barcelona 3 Sevilla 1\n"
+    "Valencia 0 Getafe 0\n"
+    "Barcelona coach Hansi Flick said in Barcelona that the league was far from decided."
+)
+
+
+def test_in_a_sports_report_a_club_named_for_its_town_is_an_organisation(nlp, resolver):
+    entities = resolve(nlp, resolver, SOCCER_REPORT)
+    club = [e for e in entities if e["type"] == "ORG" and "Barcelona" in texts_of(e)]
+    assert len(club) == 1 and club[0]["id"] == "Q7156" and club[0]["name"] == "FC Barcelona"  # not the city
+    assert texts_of(club[0]) == ["Barcelona", "Barcelona"]  # the results line and "Barcelona coach"
+    city = [e for e in entities if e["type"] == "GPE" and "Barcelona" in texts_of(e)]
+    assert len(city) == 1 and texts_of(city[0]) == ["Barcelona"]  # "in Barcelona"
+    assert by_name(entities, "Madrid")["type"] == "GPE"  # the dateline
+    for team in ("Valencia", "Getafe"):
+        assert [e["type"] for e in entities if team in texts_of(e)] == ["ORG"]
+
+
+def test_outside_sports_a_town_stays_a_place(nlp, resolver):
+    text = "Barcelona's mayor said on Monday that the city would limit cruise ships. Barcelona has 1.6 million people."
+    entities = resolve(nlp, resolver, text)
+    assert by_name(entities, "Barcelona")["type"] == "GPE"
+    assert not [e for e in entities if e["type"] == "ORG" and "Barcelona" in texts_of(e)]
+
+
+def test_short_form_of_a_company_links_to_its_full_name(nlp, resolver):
+    text = (
+        "Kestrel Mining Corp said on Tuesday it would buy a copper mine in Chile. Kestrel expects the "
+        "deal to close in March, and shares of Kestrel rose 4 percent. Kestrel Mining shares later eased."
+    )
+    entities = resolve(nlp, resolver, text)
+    company = by_name(entities, "Kestrel Mining Corp")
+    assert company["type"] == "ORG" and company["id"] == "org:kestrel-mining-corp"
+    assert texts_of(company).count("Kestrel") == 2 and "Kestrel Mining" in texts_of(company)
+    assert not [e for e in entities if e["type"] == "PERSON" and "Kestrel" in e["name"]]
+
+
+def test_one_person_tag_does_not_make_a_company_a_person(nlp, resolver):
+    text = (
+        "Halvard posted higher profits on Monday. Halvard shares rose 3 percent in Oslo, and analysts "
+        "said the Halvard shares were cheap. The Halvard stock has doubled this year."
+    )
+    entities = resolve(nlp, resolver, text)
+    assert not [e for e in entities if e["type"] == "PERSON" and "Halvard" in e["name"]]
+
+
+def test_shipped_organisations_link_with_their_ids(nlp, resolver):
+    text = "Deutsche Bank AG and Microsoft Corp signed the deal, Tanjug news agency reported from Belgrade."
+    entities = resolve(nlp, resolver, text)
+    assert by_name(entities, "Microsoft")["id"] == "Q2283"
+    assert by_name(entities, "Deutsche Bank")["id"] == "org:deutsche-bank"
+    assert by_name(entities, "Tanjug")["type"] == "ORG"
+
+
+def test_a_club_known_by_its_town_is_linked_only_in_a_sports_report(nlp, resolver):
+    city_text = "Tourists crowded the old town of Porto on Sunday as the city hosted a wine festival."
+    assert not [e for e in resolve(nlp, resolver, city_text) if e["id"].startswith("org:fc-porto")]
+    report = "SOCCER - PORTUGUESE LEAGUE RESULTS\nLISBON 2026-02-01\nPorto 2 Braga 1\nBenfica 3 Famalicao 0"
+    entities = resolve(nlp, resolver, report)
+    assert texts_of(by_name(entities, "FC Porto")) == ["Porto"]

@@ -103,7 +103,14 @@ def test_countries_file_is_generated_from_pycountry():
 def test_fold_and_variants():
     assert fold("  Côte d’Ivoire ") == "cote d'ivoire"
     assert fold("U.S.") == fold("US") == "us"
-    assert {name_variant(w) for w in ("zelenskiy", "zelensky", "zelenskyy", "zelenski")} == {"zelenski"}
+    assert {name_variant(w) for w in ("zelenskiy", "zelensky", "zelenskyy", "zelenski", "zelenskij")} == {
+        "zelensky"
+    }
+    assert {name_variant(w) for w in ("dmitriy", "dmitry", "dmitrii")} == {"dmitry"}
+    # Only transliteration endings fold: these are other names.
+    assert name_variant("tony") != name_variant("toni")
+    assert name_variant("murphy") != name_variant("murphi")
+    assert person_key("tony murphy") != person_key("toni murphi")
     assert person_key("bashar al-assad") == person_key("bashar assad")
 
 
