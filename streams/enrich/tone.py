@@ -5,9 +5,8 @@ percentages of words that a sentiment lexicon scores positive / negative, ``tone
 negative, ``polarity`` = positive + negative (how emotionally charged the text is either way). The
 lexicon is VADER's (a list of ~7,500 rated words), read once per process.
 
-Per-entity sentiment is the learned target-sentiment model's mean score over an entity's first
-mentions (one per sentence, at most ``per_entity`` of them), so it costs a bounded number of model
-calls per entity.
+Per-entity sentiment is not here: the stance stage reads it from the joint model's target head in
+the same encoder pass as the stances (``streams.enrich.stances``).
 """
 
 from __future__ import annotations
@@ -15,10 +14,6 @@ from __future__ import annotations
 from functools import cache
 
 from spacy.tokens import Doc
-
-from streams.models import Entity
-
-ENTITY_TYPES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 
 
 @cache
@@ -51,27 +46,3 @@ def article_tone(doc: Doc, lexicon: dict[str, float]) -> dict[str, float]:
         "polarity": round(pos + neg, 3),
         "words": words,
     }
-
-
-def entity_items(
-    doc: Doc, entities: list[Entity], per_entity: int = 2
-) -> list[tuple[int, tuple[str, int, int]]]:
-    """(entity index, (sentence, start, end)) for the mentions whose sentiment makes the entity's."""
-    items = []
-    for position, entity in enumerate(entities):
-        if entity["type"] not in ENTITY_TYPES:
-            continue
-        seen_sentences: set[int] = set()
-        for mention in entity["mentions"]:
-            span = doc.char_span(mention["start"], mention["end"], alignment_mode="expand")
-            if span is None or len(span) == 0:
-                continue
-            sentence = span.sent
-            if sentence.start in seen_sentences:
-                continue
-            seen_sentences.add(sentence.start)
-            base = sentence.start_char
-            items.append((position, (sentence.text, mention["start"] - base, mention["end"] - base)))
-            if len(seen_sentences) >= per_entity:
-                break
-    return items

@@ -60,9 +60,8 @@ def classify_gold_spans(model: Any, items: Sequence[DirectedItem], nlp: Any) -> 
     by_item: dict[tuple[str, tuple[int, int], tuple[int, int]], int] = {}
     for g, result in enumerate(results):
         spans = groups.spans[g]
-        for (i, j, _), probs in zip(groups.pairs[g], result.pair_scores, strict=True):
-            label = int(probs.argmax()) if probs is not None else 0
-            by_item[(groups.texts[g], spans[i], spans[j])] = label
+        for (i, j, _), label in zip(groups.pairs[g], result.pair_classes, strict=True):
+            by_item[(groups.texts[g], spans[i], spans[j])] = label or 0
     return [by_item.get((item.text, item.p, item.q), 0) for item in items]
 
 

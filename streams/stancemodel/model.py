@@ -30,6 +30,7 @@ import numpy as np
 import onnxruntime as ort
 
 from streams.sentiment.base import POLARITIES, TargetSentiment, check_span
+from streams.stancemodel.decision import decide
 from streams.stancemodel.encoding import SpanMarker
 
 MODEL_NAME = "stance-sentiment-v1"
@@ -78,6 +79,8 @@ class SentenceResult:
 
     span_scores: list[np.ndarray | None]
     pair_scores: list[np.ndarray | None]
+    #: The class each pair gets (``StanceSentimentModel.stance_class``); None where unread.
+    pair_classes: list[int | None]
 
     @property
     def span_logits(self) -> list[np.ndarray | None]:
@@ -107,6 +110,9 @@ class StanceSentimentModel:
         self.sentiment_temperature = float(temperatures.get("sentiment", 1.0))
         if not (self.stance_temperature > 0 and self.sentiment_temperature > 0):
             raise ValueError("temperatures must be positive")
+        bias = self.manifest.get("stance_decision_bias")
+        #: Per-class decision biases on log-probabilities (``streams.stancemodel.decision``).
+        self.stance_bias = np.asarray(bias, dtype=np.float64) if bias is not None else None
         self.marker = SpanMarker.from_file(
             self.model_dir / TOKENIZER_FILE, max_length=int(self.manifest.get("max_length", 128))
         )
@@ -121,6 +127,10 @@ class StanceSentimentModel:
             str(self.model_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
         )
         self.sentences_encoded = 0
+
+    def stance_class(self, probabilities: np.ndarray) -> int:
+        """The class a pair's reading gives (see :mod:`streams.stancemodel.decision`)."""
+        return int(decide(probabilities, self.stance_bias))
 
     @property
     def version(self) -> str:
@@ -169,7 +179,7 @@ class StanceSentimentModel:
         results: list[SentenceResult] = []
         for request, sentence in zip(requests, marked, strict=True):
             if not request.spans:
-                results.append(SentenceResult([], []))
+                results.append(SentenceResult([], [], []))
                 continue
             ids = np.asarray([sentence.ids], dtype=np.int64)
             states = self.session.run(["states"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][
@@ -205,7 +215,8 @@ class StanceSentimentModel:
                 rows = log_mean if raw else softmax(log_mean / self.stance_temperature)
                 for n, row in zip(readable, rows, strict=True):
                     pair_scores[n] = row
-            results.append(SentenceResult(span_scores, pair_scores))
+            pair_classes = [self.stance_class(row) if row is not None else None for row in pair_scores]
+            results.append(SentenceResult(span_scores, pair_scores, pair_classes))
         return results
 
     # -- the sentiment scorer protocol (``stancewire eval sentiment``, tone) ----------------------------

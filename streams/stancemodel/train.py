@@ -672,6 +672,21 @@ def export(
         },
     }
     log(f"temperatures: stance {t_stance}, sentiment {t_sentiment}")
+    # Decision biases, selected on valid (the data set's README: "select thresholds on valid").
+    from streams.sentiment.model import softmax as softmax_rows
+    from streams.stancemodel.decision import decide, fit_bias
+
+    valid_probabilities = softmax_rows(v_stance_logits / t_stance)
+    bias = fit_bias(valid_probabilities, v_stance_gold.tolist())
+    argmax_report = score_directed(v_stance_gold.tolist(), decide(valid_probabilities).tolist())
+    biased_report = score_directed(v_stance_gold.tolist(), decide(valid_probabilities, bias).tolist())
+    decision = {
+        "bias": [round(float(b), 3) for b in bias],
+        "selected_on": "directed-sentiment valid (pairs the model can read)",
+        "valid_macro_f1_argmax": round(argmax_report.macro_f1, 4),
+        "valid_macro_f1_with_bias": round(biased_report.macro_f1, 4),
+    }
+    log(f"decision biases: {decision}")
 
     for stale in (runtime.MODEL_FILE, runtime.TOKENIZER_FILE, runtime.HEADS_FILE, runtime.MANIFEST_FILE):
         (output_dir / stale).unlink(missing_ok=True)
@@ -684,6 +699,8 @@ def export(
         "task": "directed stance between two marked entities (5 classes, Park et al.) and target sentiment "
         "(3 classes, NewsMTSC), one encoder pass per sentence",
         "temperatures": {"stance": t_stance, "sentiment": t_sentiment},
+        "stance_decision_bias": decision["bias"],
+        "decision": decision,
         "base_model": f"{BASE_MODEL} (PyPI {BASE_PACKAGE}=={_version(BASE_PACKAGE)})",
         "architecture": "BERT encoder over the sentence with every candidate marked [E] … [/E]; "
         "pair head = linear(gelu(linear([h_p, h_q, h_p*h_q, mean]))) → 5, both readings averaged; "

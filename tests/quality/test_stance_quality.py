@@ -6,16 +6,11 @@ The data-dependent parts skip, with the reason, where ../shared/data is not besi
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-import orjson
 import pytest
 
 from streams.evaluation.directed import default_data_dir, load
 from streams.evaluation.stances import article_for
 from streams.models import Stance
-from tests.conftest import REPO
 
 HAS_DATA = (default_data_dir() / "valid.txt").is_file()
 needs_data = pytest.mark.skipif(not HAS_DATA, reason=f"no directed-sentiment data at {default_data_dir()}")

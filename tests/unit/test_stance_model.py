@@ -26,7 +26,10 @@ from streams.stancemodel.model import (
 TEXT = "Chancellor Hans Brandt sharply criticized Viktor Orban and praised the European Commission."
 BRANDT = (TEXT.index("Hans Brandt"), TEXT.index("Hans Brandt") + len("Hans Brandt"))
 ORBAN = (TEXT.index("Viktor Orban"), TEXT.index("Viktor Orban") + len("Viktor Orban"))
-COMMISSION = (TEXT.index("European Commission"), TEXT.index("European Commission") + len("European Commission"))
+COMMISSION = (
+    TEXT.index("European Commission"),
+    TEXT.index("European Commission") + len("European Commission"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +111,9 @@ def test_scores_do_not_depend_on_the_other_sentences_of_the_call(model):
     alone = model.analyze([request])[0]
     other = SentenceRequest("Nobody here said a word about Kim Park.", ((30, 38),))
     crowded = model.analyze([other, request, other])[1]
-    for a, b in zip(alone.pair_scores + alone.span_scores, crowded.pair_scores + crowded.span_scores, strict=True):
+    for a, b in zip(
+        alone.pair_scores + alone.span_scores, crowded.pair_scores + crowded.span_scores, strict=True
+    ):
         assert a is not None and b is not None
         np.testing.assert_array_equal(a, b)
 

@@ -20,7 +20,11 @@ from streams.stancemodel.model import SentenceResult
 
 @pytest.fixture(scope="module")
 def stage(nlp):
-    return EntityResolver.from_settings(Settings()), QuoteAttributor(), StanceExtractor(TopicCatalog.from_paths(nlp))
+    return (
+        EntityResolver.from_settings(Settings()),
+        QuoteAttributor(),
+        StanceExtractor(TopicCatalog.from_paths(nlp)),
+    )
 
 
 def planned(nlp, stage, text: str) -> tuple[StancePlan, list[Entity]]:
@@ -35,6 +39,7 @@ def reading(plan: StancePlan, pair_probs: list[float], sentiment: list[float]) -
         SentenceResult(
             span_scores=[np.array(sentiment) for _ in s.spans],
             pair_scores=[np.array(pair_probs) for _ in s.pairs],
+            pair_classes=[int(np.argmax(pair_probs)) for _ in s.pairs],
         )
         for s in plan.sentences
     ]
@@ -60,7 +65,9 @@ def test_the_most_probable_class_decides_holder_direction_and_polarity(nlp, stag
     (sentence,) = plan.sentences
     probs = [0.05] * 5
     probs[label] = 0.8
-    (stance,) = StanceExtractor(stage[2].topics).finalize(TEXT, plan, reading(plan, probs, [0.2, 0.6, 0.2]), entities)
+    (stance,) = StanceExtractor(stage[2].topics).finalize(
+        TEXT, plan, reading(plan, probs, [0.2, 0.6, 0.2]), entities
+    )
     i, j = sentence.pairs[0]
     first, second = sentence.span_names[i], sentence.span_names[j]
     assert stance["holder_name"] == (first if holder == "first" else second)
@@ -85,7 +92,7 @@ def test_entity_sentiment_is_the_mean_of_its_read_mentions(nlp, stage):
 
 def test_an_institution_is_a_holder_of_its_own(nlp, stage):
     text = "The Trump administration wants a public apology from Volodymyr Zelenskiy."
-    plan, entities = planned(nlp, stage, text)
+    plan, _ = planned(nlp, stage, text)
     names = {name for s in plan.sentences for name in s.span_names}
     assert "Trump administration" in names
 
@@ -150,3 +157,19 @@ def test_published_stances_map_back_to_the_five_classes():
     both = [stance("a", "t", "support", 0.6), stance("t", "a", "oppose", 0.7)]
     assert label_of(item, entities, both) == 4
     assert label_of(item, entities[:1], [stance("a", "t", "support")]) == 0  # q not found as an entity
+
+
+def test_decision_biases_lift_a_rare_class_and_leave_the_rest():
+    from streams.stancemodel.decision import decide, fit_bias, macro_f1
+
+    rng = np.random.default_rng(3)
+    gold = np.array([0] * 80 + [1] * 10 + [2] * 10)
+    probs = np.full((100, 3), 0.1)
+    probs[np.arange(100), gold] = 0.5
+    probs[90:, 0], probs[90:, 2] = 0.55, 0.35  # class 2 is read, but always under "none"
+    probs += rng.uniform(0, 0.01, size=probs.shape)
+    probs /= probs.sum(axis=1, keepdims=True)
+    before = macro_f1(gold, decide(probs), 3)
+    bias = fit_bias(probs, gold.tolist())
+    assert bias[0] == 0 and bias[1] == 0 and bias[2] > 0
+    assert macro_f1(gold, decide(probs, bias), 3) > before
