@@ -13,9 +13,8 @@ around the target (as much left and right context as fits, split evenly), so the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from tokenizers import Tokenizer
+from streams.inference import MarkerTokenizer
 
 TARGET_START = "[TGT]"
 TARGET_END = "[/TGT]"
@@ -24,31 +23,18 @@ TARGET_END = "[/TGT]"
 CHAR_CONTEXT_PER_TOKEN = 16
 
 
-class TargetEncoder:
+class TargetEncoder(MarkerTokenizer):
     """Encodes (text, start, end) items to id lists of at most ``max_length`` tokens."""
 
-    def __init__(self, tokenizer: Tokenizer, max_length: int = 128) -> None:
-        if max_length < 8:
-            raise ValueError("max_length must be at least 8")
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-        self.cls_id = self._id("[CLS]")
-        self.sep_id = self._id("[SEP]")
-        self.pad_id = self._id("[PAD]")
-        self.target_start_id = self._id(TARGET_START)
-        self.target_end_id = self._id(TARGET_END)
+    markers = (TARGET_START, TARGET_END)
 
-    @classmethod
-    def from_file(cls, path: str | Path, max_length: int = 128) -> TargetEncoder:
-        return cls(Tokenizer.from_file(str(path)), max_length=max_length)
+    @property
+    def target_start_id(self) -> int:
+        return self.start_id
 
-    def _id(self, token: str) -> int:
-        token_id = self.tokenizer.token_to_id(token)
-        if token_id is None:
-            raise ValueError(f"the tokenizer has no {token} token")
-        return int(token_id)
+    @property
+    def target_end_id(self) -> int:
+        return self.end_id
 
     def encode(self, items: Sequence[tuple[str, int, int]]) -> list[list[int]]:
         """Ids with ``[CLS]``, markers and ``[SEP]``, one list per item, in the items' order."""
@@ -76,6 +62,3 @@ class TargetEncoder:
                 [self.cls_id, *left, self.target_start_id, *target, self.target_end_id, *right, self.sep_id]
             )
         return out
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=False)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-import onnxruntime as ort
 
+from streams.inference import cpu_session
 from streams.sentiment.base import POLARITIES, Polarity, TargetSentiment, check_span
 from streams.sentiment.encoding import TargetEncoder
 
@@ -74,14 +74,7 @@ class TargetSentimentModel:
             batch_size = int(self.manifest.get("default_batch_size", 32))
         self.batch_size = max(1, batch_size)
         self.encoder = TargetEncoder.from_file(self.model_dir / TOKENIZER_FILE, max_length=self.max_length)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(self.model_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(self.model_dir / MODEL_FILE, threads)
         self._input_names = {i.name for i in self.session.get_inputs()}
         self._negative = self.labels.index("negative")
         self._positive = self.labels.index("positive")

