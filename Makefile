@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LINT_PATHS := streams tests $(wildcard bench)
 
-.PHONY: help setup kafka-jars demo test lint unit integration bench clean train-sentiment train-stances
+.PHONY: help setup kafka-jars demo test lint unit integration bench clean train-stances
 
 help:
 	@echo "make demo   set up, start Kafka + the worker, replay seeds/, show the results, stop"
@@ -65,7 +65,3 @@ $(TRAIN_INSTALLED): pyproject.toml
 EPOCHS ?= 3
 train-stances: $(TRAIN_INSTALLED)
 	$(TRAIN_VENV)/bin/stancewire train stances --epochs $(EPOCHS)
-
-# The target-sentiment model of before (target-sentiment-v1), kept as the baseline of the evals.
-train-sentiment: $(TRAIN_INSTALLED)
-	$(TRAIN_VENV)/bin/stancewire train sentiment

@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         console.print(
             "[yellow]WARNING: torch is installed in this venv; thinc imports it, so every worker carries "
             "~700 MB it never uses (RSS figures include it). Remove it from the worker venv (training has "
-            "its own, make train-sentiment) or measure with --hide-torch.[/]"
+            "its own, make train-stances) or measure with --hide-torch.[/]"
         )
     corpus, origin = build_corpus(args.articles)
     report["corpus"] = {"origin": origin, **describe(corpus)}

@@ -1,4 +1,4 @@
-"""Helpers shared by the two trainers (``streams.stancemodel.train``, ``streams.sentiment.train``).
+"""Helpers of the trainer (``streams.stancemodel.train``): the base encoder and its tokenizer.
 
 Imported only by training code; the heavy libraries (torch, transformers) stay inside the trainers.
 """

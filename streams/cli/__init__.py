@@ -23,7 +23,7 @@ from rich.table import Table
 from streams.cli.alerts import alerts_app, subscribe, subscriptions_app
 from streams.cli.eval import eval_app
 from streams.cli.ingest import ingest_app
-from streams.cli.sentiment import eval_sentiment_command, sentiment_command, train_sentiment_command
+from streams.cli.sentiment import eval_sentiment_command, sentiment_command
 from streams.cli.stances import eval_stances_command, train_stances_command
 from streams.ingest.raw import RawArticleDecoder
 from streams.models import RawArticle
@@ -39,7 +39,6 @@ app.add_typer(eval_app, name="eval")
 train_app = typer.Typer(help="Train the learned models (needs the \\[train] extra: `make train-stances`).")
 app.add_typer(train_app, name="train")
 app.command("sentiment")(sentiment_command)
-train_app.command("sentiment")(train_sentiment_command)
 eval_app.command("sentiment")(eval_sentiment_command)
 train_app.command("stances")(train_stances_command)
 eval_app.command("stances")(eval_stances_command)

