@@ -131,9 +131,14 @@ class Settings(BaseSettings):
     story_near_duplicate: float = Field(default=0.5, gt=0, le=1)
     # By entities and time: this many main entities in common, covering this share of the smaller
     # list, within this many seconds of the story's newest article.
-    story_min_shared_entities: int = Field(default=3, ge=1)
+    story_min_shared_entities: int = Field(default=2, ge=1)
     story_min_entity_overlap: float = Field(default=0.6, gt=0, le=1)
-    story_entity_window_s: float = Field(default=2 * 86_400, gt=0)
+    # Entities that are a main entity of more than this share of the last N days' articles (once
+    # there are enough of them) are too common to tell stories apart (the nominees on a campaign wire).
+    story_common_share: float = Field(default=0.05, gt=0, le=1)
+    story_common_days: int = Field(default=30, ge=1)
+    story_common_min_articles: int = Field(default=50, ge=1)
+    story_entity_window_s: float = Field(default=86_400, gt=0)
     # Positions: smoothing of the score (weight of the newest article), the score past which a side
     # holds, and how many of the last `window` articles must take the new side before a flip alerts.
     position_alpha: float = Field(default=0.5, gt=0, le=1)

@@ -196,18 +196,13 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
     # spread over every partition of articles.enriched.
     desk = StoryDesk(
         StoryIndex(
-            StoryConfig(
-                quiet_s=settings.story_quiet_s,
-                near_duplicate=settings.story_near_duplicate,
-                min_shared_entities=settings.story_min_shared_entities,
-                min_entity_overlap=settings.story_min_entity_overlap,
-                entity_window_s=settings.story_entity_window_s,
-            ),
+            StoryConfig.from_settings(settings),
             StoryState(
                 articles=table("story-articles", "article_id → story, signature, position flips"),
                 bands=table("story-bands", "LSH band → open articles with that band"),
                 entities=table("story-entities", "entity_id → open stories with it as a main entity"),
                 stories=table("story-stories", "story_id → the story's summary"),
+                frequency=table("story-frequency", "entity_id → articles per day (common entities)"),
             ),
         ),
         table("story-positions", "holder|target → position over time"),

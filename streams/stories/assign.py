@@ -38,6 +38,7 @@ from streams.stories.sketch import jaccard
 SCHEMA_STORY = "story.v1"
 STORY_ENTITIES = 8  # main entities a story keeps (by summed weight over its articles)
 STORY_ARTICLES_KEPT = 50  # newest member ids kept in the summary
+COUNT_KEY = "*"  # the frequency document of all articles
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +46,30 @@ class StoryConfig:
     quiet_s: float = 3 * 86_400
     near_duplicate: float = 0.5
     bands: int = 32
-    min_shared_entities: int = 3
+    min_shared_entities: int = 2
     min_entity_overlap: float = 0.6
-    entity_window_s: float = 2 * 86_400
+    entity_window_s: float = 86_400
+    # Entities that are a main entity of more than this share of the articles of the last
+    # ``common_days`` days (once there are ``common_min_articles`` of them) say nothing about which
+    # story an article belongs to — on a campaign wire, the two nominees are in half of everything —
+    # and are left out of the entity rule.
+    common_share: float = 0.05
+    common_days: int = 30
+    common_min_articles: int = 50
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> StoryConfig:
+        """From ``streams.settings.Settings`` (its ``story_*`` fields)."""
+        return cls(
+            quiet_s=settings.story_quiet_s,
+            near_duplicate=settings.story_near_duplicate,
+            min_shared_entities=settings.story_min_shared_entities,
+            min_entity_overlap=settings.story_min_entity_overlap,
+            entity_window_s=settings.story_entity_window_s,
+            common_share=settings.story_common_share,
+            common_days=settings.story_common_days,
+            common_min_articles=settings.story_common_min_articles,
+        )
 
 
 @dataclass(slots=True)
@@ -56,10 +78,12 @@ class StoryState:
     bands: MutableMapping[str, Any]
     entities: MutableMapping[str, Any]
     stories: MutableMapping[str, Any]
+    # entity_id (and COUNT_KEY for all articles) → {"days": {"YYYY-MM-DD": articles}} over common_days
+    frequency: MutableMapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def in_memory(cls) -> StoryState:
-        return cls({}, {}, {}, {})
+        return cls({}, {}, {}, {}, {})
 
 
 @dataclass(slots=True)
@@ -120,7 +144,32 @@ class StoryIndex:
                     best = (member["story"], similarity)
         return best
 
+    def _count(self, key: str, at: datetime) -> int:
+        """Articles (with the entity, or all for COUNT_KEY) of the last ``common_days`` days."""
+        days = (self.state.frequency.get(key) or {}).get("days") or {}
+        since = (at - timedelta(days=self.config.common_days)).date().isoformat()
+        return sum(n for day, n in days.items() if since < day <= at.date().isoformat())
+
+    def _counted(self, key: str, at: datetime) -> None:
+        doc = self.state.frequency.get(key) or {}
+        days = dict(doc.get("days") or {})
+        today = at.date().isoformat()
+        days[today] = int(days.get(today, 0)) + 1
+        newest = max(days)
+        horizon = (
+            (datetime.fromisoformat(newest) - timedelta(days=self.config.common_days)).date().isoformat()
+        )
+        self.state.frequency[key] = {"days": {d: n for d, n in days.items() if d > horizon}}
+
+    def informative(self, entities: Sequence[Mapping[str, Any]], at: datetime) -> list[Mapping[str, Any]]:
+        """The entities not too common on the wire lately to tell one story from another."""
+        total = self._count(COUNT_KEY, at)
+        if total < self.config.common_min_articles:
+            return list(entities)
+        return [e for e in entities if self._count(e["id"], at) <= self.config.common_share * total]
+
     def _by_entities(self, entities: Sequence[Mapping[str, Any]], at: datetime) -> tuple[str, float] | None:
+        entities = self.informative(entities, at)
         mine = {e["id"] for e in entities}
         if len(mine) < self.config.min_shared_entities:
             return None
@@ -133,7 +182,7 @@ class StoryIndex:
             last = parse_time(story["last_time"])
             if last is None or abs((at - last).total_seconds()) > self.config.entity_window_s:
                 continue
-            theirs = {e["id"] for e in story["entities"]}
+            theirs = {e["id"] for e in self.informative(story["entities"], at)}
             shared = len(mine & theirs)
             overlap = shared / max(1, min(len(mine), len(theirs)))
             enough = shared >= self.config.min_shared_entities and overlap >= self.config.min_entity_overlap
@@ -168,6 +217,9 @@ class StoryIndex:
             story_id, similarity = found
             story = self.state.stories.get(story_id)
 
+        self._counted(COUNT_KEY, at)
+        for e in entities:
+            self._counted(e["id"], at)
         self.state.articles[article_id] = {
             "story": story_id,
             "time": stamp,

@@ -93,15 +93,46 @@ def test_the_quiet_time_is_a_setting() -> None:
     assert second.opened and second.story_id != first.story_id  # two days > one day of quiet
 
 
-def test_shared_entities_alone_need_the_time_window_and_enough_of_them() -> None:
+def test_shared_entities_alone_need_enough_of_them_and_the_time_window() -> None:
     wire, _, rewrite = three_versions()
-    few = {
+    one = {
         **rewrite,
-        "entities": [e for e in rewrite["entities"] if e["name"] in ("Mira Okafor", "Veldonia")],
+        "article_id": "one",
+        "entities": [e for e in rewrite["entities"] if e["name"] == "Veldonia"],
     }
-    index = StoryIndex(StoryConfig(), StoryState.in_memory())
+    two_days_on = {**rewrite, "article_id": "later", "published": "2025-06-12"}
+    for other in (one, two_days_on):  # one shared entity is not a story; two days on is past the window
+        index = StoryIndex(StoryConfig(), StoryState.in_memory())
+        index.assign(header(wire), sketch_article(wire), NOW)
+        assert index.assign(header(other), sketch_article(other), NOW).opened, other["article_id"]
+
+
+def test_entities_common_on_the_wire_do_not_tie_stories_together() -> None:
+    config = StoryConfig(common_min_articles=10, common_share=0.3)
+    index = StoryIndex(config, StoryState.in_memory())
+    # ten earlier articles, all about Veldonia and Mira Okafor (and nothing else)
+    for day in range(1, 11):
+        filler = story_article(
+            f"filler-{day}",
+            f"Mira Okafor of Veldonia spoke about item {day} of the budget, number {day * 7}.",
+            published=f"2025-06-{day:02d}",
+            title=f"Budget item {day}",
+        )
+        index.assign(header(filler), sketch_article(filler), NOW)
+    wire, _, rewrite = three_versions()
     index.assign(header(wire), sketch_article(wire), NOW)
-    assert index.assign(header(few), sketch_article(few), NOW).opened  # two shared entities are not a story
+    assert {e["name"] for e in index.informative(sketch_article(rewrite)["entities"], NOW)} == {
+        "Ostmark Union",
+        "Tomas Lind",
+    }
+    assert not index.assign(header(rewrite), sketch_article(rewrite), NOW).opened  # two informative left
+    # the same people on the same day in other words: without the common two, one entity is left
+    few = story_article("few", LATER, published="2025-06-10", title="Okafor and Lind turn to fishing quotas")
+    few["entities"] = [e for e in few["entities"] if e["name"] != "Tomas Lind"]
+    assert index.assign(header(few), sketch_article(few), NOW).opened
+    without = StoryIndex(StoryConfig(), StoryState.in_memory())  # nothing is common without history
+    without.assign(header(wire), sketch_article(wire), NOW)
+    assert not without.assign(header(few), sketch_article(few), NOW).opened
 
 
 # --- Positions over time -------------------------------------------------------------------------
