@@ -11,6 +11,11 @@ A holder *has* a position once the score is past ``threshold`` on one side with 
 score crosses past ``threshold`` on the other side **and** the other side also has ``min_evidence``
 observations among the last ``window``: two locks, so one stray sentence — which can swing the score
 — never flips it alone. A flip is returned with the evidence of both sides.
+
+The record keeps its last ``HISTORY_KEPT`` observations in date order and walks them from the start
+on every article, so a late article (dated before others already seen) takes its place by date; an
+article alerts only when, in date order, the position the record ends with is no longer the one it
+ended with before.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 SIDES = {"support": 1.0, "oppose": -1.0, "neutral": 0.0}
 EVIDENCE_KEPT = 3
 SEEN_KEPT = 200
+HISTORY_KEPT = 100  # observations kept in date order (older ones only in the counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,43 @@ def empty(holder: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, Any
         "recent": [],
         "evidence": {"support": [], "oppose": []},
         "last": None,
+        "history": [],
+        "dropped": {"support": 0, "oppose": 0, "neutral": 0},
         "seen": [],
+    }
+
+
+def _derive(
+    history: Sequence[Mapping[str, Any]], dropped: Mapping[str, int], config: PositionConfig
+) -> dict[str, Any]:
+    """The record's figures from its observations in date order (the hysteresis walked from the start),
+    so that a late article takes its place by date instead of counting as the newest."""
+    counts = {k: int(v) for k, v in dropped.items()}
+    score: float | None = None
+    recent: list[str] = []
+    kept: dict[str, list[dict[str, Any]]] = {"support": [], "oppose": []}
+    position: str | None = None
+    since = None
+    for item in history:
+        for polarity, n in item["counts"].items():
+            counts[polarity] = counts.get(polarity, 0) + int(n)
+        value = float(item["evidence"]["value"])
+        side = item["evidence"]["polarity"]
+        score = value if score is None else config.alpha * value + (1 - config.alpha) * score
+        recent = [*recent, side][-config.window :]
+        if side in kept:
+            kept[side] = [*kept[side], dict(item["evidence"])][-EVIDENCE_KEPT:]
+        leaning = "support" if score >= config.threshold else "oppose" if score <= -config.threshold else None
+        if leaning is not None and leaning != position and recent.count(leaning) >= config.min_evidence:
+            position, since = leaning, item["evidence"].get("time")
+    return {
+        "counts": counts,
+        "score": None if score is None else round(score, 6),
+        "position": position,
+        "since": since,
+        "recent": recent,
+        "evidence": kept,
+        "last": dict(history[-1]["evidence"]) if history else None,
     }
 
 
@@ -70,13 +112,14 @@ def observe_position(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Add one article's stances of ``holder`` on ``target``. Returns the new record and the flip
     (None when the position held). ``article`` is its header: article_id, time, title, outlet.
-    The same article twice is counted once (a replay)."""
+    The same article twice is counted once (a replay); a late article takes its place by date, and
+    alerts only if, in date order, it changes the position the record ends with."""
     doc = dict(record) if record else empty(holder, target)
     if article["article_id"] in doc["seen"]:
         return doc, None
     value = observation(stances)
     side = side_of(value)
-    counts = dict(doc["counts"])
+    counts: dict[str, int] = {}
     for s in stances:
         polarity = s.get("polarity") or "neutral"
         counts[polarity] = counts.get(polarity, 0) + 1
@@ -94,40 +137,39 @@ def observe_position(
         "value": round(value, 4),
         "text": (best.get("evidence") or {}).get("text", ""),
     }
-    score = value if doc["score"] is None else config.alpha * value + (1 - config.alpha) * doc["score"]
-    recent = [*doc["recent"], side][-config.window :]
-    kept = {k: list(v) for k, v in doc["evidence"].items()}
-    if side in kept:
-        kept[side] = [*kept[side], evidence][-EVIDENCE_KEPT:]
+    before, held_since = doc["position"], doc["since"]
+    history = [*doc["history"], {"counts": counts, "evidence": evidence}]
+    history.sort(key=lambda item: (item["evidence"].get("time") or "", item["evidence"]["article_id"]))
+    dropped = dict(doc["dropped"])
+    for item in history[:-HISTORY_KEPT]:  # the oldest leave the window; their counts stay
+        for polarity, n in item["counts"].items():
+            dropped[polarity] = dropped.get(polarity, 0) + int(n)
+    history = history[-HISTORY_KEPT:]
+    derived = _derive(history, dropped, config)
     doc.update(
-        counts=counts,
+        derived,
         observations=int(doc["observations"]) + 1,
-        score=round(score, 6),
-        recent=recent,
-        evidence=kept,
-        last=evidence,
+        history=history,
+        dropped=dropped,
         seen=[*doc["seen"], article["article_id"]][-SEEN_KEPT:],
     )
-
-    leaning = "support" if score >= config.threshold else "oppose" if score <= -config.threshold else None
-    backed = leaning is not None and recent.count(leaning) >= config.min_evidence
+    after = doc["position"]
     flip = None
-    if doc["position"] is None:
-        if backed:
-            doc.update(position=leaning, since=article.get("time"))
-    elif backed and leaning != doc["position"]:
-        before = doc["position"]
-        if counts.get(before, 0) >= config.min_evidence:
-            flip = {
-                "holder": dict(doc["holder"]),
-                "target": dict(doc["target"]),
-                "from": before,
-                "to": leaning,
-                "score": doc["score"],
-                "counts": dict(counts),
-                "since": doc["since"],
-                "before": list(kept[before]),
-                "after": list(kept[leaning]) if leaning else [],
-            }
-        doc.update(position=leaning, since=article.get("time"))
+    if (
+        before is not None
+        and after is not None
+        and after != before
+        and doc["counts"].get(before, 0) >= config.min_evidence
+    ):
+        flip = {
+            "holder": dict(doc["holder"]),
+            "target": dict(doc["target"]),
+            "from": before,
+            "to": after,
+            "score": doc["score"],
+            "counts": dict(doc["counts"]),
+            "since": held_since,
+            "before": list(doc["evidence"][before]),
+            "after": list(doc["evidence"][after]),
+        }
     return doc, flip

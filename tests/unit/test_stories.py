@@ -192,6 +192,26 @@ def test_the_stray_alone_never_flips_even_when_it_swings_the_score() -> None:
     assert all(flip is None for _, flip in run_sequence(SEQUENCE[:5]))
 
 
+def test_a_late_article_takes_its_place_by_date() -> None:
+    late_first = [step for step in SEQUENCE if step[0] != 3] + [SEQUENCE[1]]  # day 3 arrives last
+    flips = run_sequence(late_first)
+    assert [day for day, flip in flips if flip is not None] == [22]  # the late support flips nothing back
+    assert [e["text"] for e in flips[-3][1]["before"]] == [SEQUENCE[i][2] for i in (0, 2, 4)]
+    record: dict[str, Any] | None = None
+    for day, polarity, sentence in late_first:
+        record, _ = observe_position(
+            record,
+            holder={"id": "h", "name": "H"},
+            target={"id": "t", "name": "T"},
+            stances=[stance(polarity, sentence)],
+            article={"article_id": f"a{day}", "time": f"2025-07-{day:02d}T00:00:00.000Z"},
+            config=PositionConfig(),
+        )
+    assert record is not None
+    assert [e["article_id"] for e in record["evidence"]["support"]] == ["a3", "a5", "a10"]  # by date
+    assert record["last"]["article_id"] == "a25" and record["position"] == "oppose"
+
+
 def test_a_position_is_observed_once_per_article() -> None:
     record: dict[str, Any] | None = None
     for _ in range(3):
