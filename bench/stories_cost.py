@@ -23,12 +23,8 @@ from streams.stories.sketch import sketch_article
 CACHE = Path("var") / "eval" / "polnear-story-sketches.jsonl"
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--articles", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
-    raws, _ = corpus_articles(args.articles)
+def measure(articles: int = 200, repeats: int = 3) -> dict[str, Any]:
+    raws, _ = corpus_articles(articles)
     entity_lists = (
         [json.loads(line)["sketch"]["entities"] for line in CACHE.read_text().splitlines()]
         if CACHE.is_file()
@@ -37,7 +33,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     enriched = [{**raw.to_event(), "entities": [], "enriched_at": "2025-01-01T00:00:00Z"} for raw in raws]
     words = sum(len(raw.body.split()) for raw in raws)
     best_sketch = best_assign = float("inf")
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         started = time.perf_counter()
         sketches = [sketch_article(article) for article in enriched]
         best_sketch = min(best_sketch, time.perf_counter() - started)
@@ -55,6 +51,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "assign_ms_per_article": round(1000 * best_assign / len(enriched), 3),
         "entities_from": str(CACHE) if CACHE.is_file() else None,
     }
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    result = measure(args.articles, args.repeats)
     print(json.dumps(result, indent=2))
     return result
 
