@@ -6,10 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+import orjson
+from typer.testing import CliRunner
+
 from streams.alerts.articles import project_article
 from streams.alerts.engine import AlertEngine, AlertState, EngineConfig
 from streams.alerts.rules import RuleError, compile_rule
 from streams.alerts.subscriptions import Subscription
+from streams.cli import alerts as cli_alerts
+from streams.cli import app
 from streams.stories.desk import StoryDesk
 from streams.stories.sketch import sketch_article
 from tests.unit.story_support import REWRITE, story_article, three_versions, week_later
@@ -135,3 +141,20 @@ def test_position_rules_need_a_target(registry) -> None:
         },
     )
     assert error is not None and "delta" in error.message
+
+
+def test_subscribe_sends_per_story(monkeypatch) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(orjson.loads(request.content))
+        return httpx.Response(201, json={**sent[-1], "schema": "subscription.v1"})
+
+    monkeypatch.setattr(
+        cli_alerts,
+        "_client",
+        lambda api, token: httpx.Client(transport=httpx.MockTransport(handler), base_url="http://worker"),
+    )
+    result = CliRunner().invoke(app, ["subscribe", "desk", "-e", "Veldonia", "--per", "story", "--json"])
+    assert result.exit_code == 0, result.output
+    assert sent == [{"rule": {"kind": "entity", "entity": "Veldonia"}, "id": "desk", "per": "story"}]
