@@ -286,6 +286,20 @@ def print_report(report: dict[str, Any]) -> None:
             "",
             f"{s['raw_speedup_2_processes']:.2f}× one process (the machine's own scaling)",
         )
+    stories = report.get("stories")
+    if stories:
+        per_article = stories["sketch_ms_per_article"] + stories["assign_ms_per_article"]
+        share = (
+            f"{per_article / (1000 / raw['analyze_articles_per_s']):.1%} of the analyze path per article"
+            if raw
+            else ""
+        )
+        table.add_row(
+            "stories: sketch + assignment",
+            fmt(per_article, ".2f", " ms/article"),
+            "",
+            f"sketch {stories['sketch_ms_per_article']:.2f} + assign {stories['assign_ms_per_article']:.2f}; {share}",
+        )
     if one:
         table.add_row(
             "pipeline, 1 worker",
@@ -410,6 +424,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             console.print(
                 f"  analyze in 2 processes: {report['raw_2_processes']['words_per_s']:,.0f} words/s"
             )
+    # Stories and positions on their own (no Kafka, a second): part of the pipeline runs below too.
+    from bench.stories_cost import measure as stories_cost
+
+    report["stories"] = stories_cost(args.articles)
     if not args.skip_pipeline:
         console.print("2–5. pipeline through a fresh broker ...")
         report["pipeline"] = pipeline_runs(args, env)

@@ -26,6 +26,7 @@ class Topics:
     deadletter: faust.TopicT
     subscriptions: faust.TopicT
     alerts_deadletter: faust.TopicT
+    stories: faust.TopicT
 
 
 def _credentials(settings: Settings) -> Any:
@@ -130,6 +131,8 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
             compacting=True,
         ),
         alerts_deadletter=topic("alerts_deadletter", value_serializer="orjson"),
+        # story.v1, key = story id: consumers of story events scale with the partitions.
+        stories=topic("stories", value_serializer="orjson"),
     )
 
 

@@ -122,6 +122,30 @@ class Settings(BaseSettings):
     # Alerts an SSE stream can replay to a client reconnecting with Last-Event-ID.
     alert_sse_buffer: int = Field(default=1000, ge=0)
 
+    # --- Stories and positions (streams/stories, docs/stories.md) -----------------------------------
+    topic_stories: str = "stories"
+    # A story takes no article dated more than this after its newest one (the article's own time).
+    story_quiet_s: float = Field(default=3 * 86_400, gt=0)
+    # Near-duplicate: estimated Jaccard similarity of word 3-shingles (MinHash, 64 permutations,
+    # LSH in 32 bands of 2 rows) with one of the story's articles.
+    story_near_duplicate: float = Field(default=0.5, gt=0, le=1)
+    # By entities and time: this many main entities in common, covering this share of the smaller
+    # list, within this many seconds of the story's newest article.
+    story_min_shared_entities: int = Field(default=2, ge=1)
+    story_min_entity_overlap: float = Field(default=0.6, gt=0, le=1)
+    # Entities that are a main entity of more than this share of the last N days' articles (once
+    # there are enough of them) are too common to tell stories apart (the nominees on a campaign wire).
+    story_common_share: float = Field(default=0.05, gt=0, le=1)
+    story_common_days: int = Field(default=30, ge=1)
+    story_common_min_articles: int = Field(default=50, ge=1)
+    story_entity_window_s: float = Field(default=86_400, gt=0)
+    # Positions: smoothing of the score (weight of the newest article), the score past which a side
+    # holds, and how many of the last `window` articles must take the new side before a flip alerts.
+    position_alpha: float = Field(default=0.5, gt=0, le=1)
+    position_threshold: float = Field(default=0.3, gt=0, le=1)
+    position_min_evidence: int = Field(default=2, ge=1)
+    position_window: int = Field(default=5, ge=1, le=100)
+
     # --- Ingestion (streams/ingest, docs/ingestion.md) -----------------------------------------------
     # Bearer token of POST /articles on the worker's web server. Unset: the endpoint answers 503.
     ingest_token: SecretStr | None = None

@@ -39,6 +39,7 @@ from streams.alerts.webhooks import webhook_allowlist
 from streams.outbound import guarded_async_client
 from streams.schemas import registry_at
 from streams.settings import Settings
+from streams.stories import PositionConfig, StoryConfig, StoryDesk, StoryIndex, StoryState, sketch_article
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,30 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
             spike=table("alert-spike", "entity_id → articles per tumbling window"),
             fingerprints=table("alert-fingerprints", "match fingerprint → when it was handled"),
             digests=table("alert-digests", "subscription_id → held digest alerts"),
+            story_alerts=table("alert-story-alerts", "subscription_id|story_id → the story's first alert"),
+        ),
+    )
+    # Stories and positions (streams/stories) are judged in the same single-partition step as the
+    # alerts: any article may join any open story, and a per-story subscription needs the article's
+    # story before it is matched. The costly part, the MinHash of the body, is done in alert-route,
+    # spread over every partition of articles.enriched.
+    desk = StoryDesk(
+        StoryIndex(
+            StoryConfig.from_settings(settings),
+            StoryState(
+                articles=table("story-articles", "article_id → story, signature, position flips"),
+                bands=table("story-bands", "LSH band → open articles with that band"),
+                entities=table("story-entities", "entity_id → open stories with it as a main entity"),
+                stories=table("story-stories", "story_id → the story's summary"),
+                frequency=table("story-frequency", "entity_id → articles per day (common entities)"),
+            ),
+        ),
+        table("story-positions", "holder|target → position over time"),
+        PositionConfig(
+            alpha=settings.position_alpha,
+            threshold=settings.position_threshold,
+            min_evidence=settings.position_min_evidence,
+            window=settings.position_window,
         ),
     )
 
@@ -220,7 +245,12 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
                 continue
             await alert_input.send(
                 key=projected["article_id"],
-                value={"type": "article", "at": iso(datetime.now(UTC)), "article": projected},
+                value={
+                    "type": "article",
+                    "at": iso(datetime.now(UTC)),
+                    "article": projected,
+                    "sketch": sketch_article(article),
+                },
             )
 
     async def publish(outcome: Outcome) -> None:
@@ -242,7 +272,12 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
                     outcome = engine.on_tick(current(), now)
                 elif message.get("type") == "article" and isinstance(message.get("article"), Mapping):
                     started = time.perf_counter()
-                    outcome = engine.on_article(message["article"], current(), now)
+                    story = desk.on_article(message["article"], message.get("sketch") or {}, now)
+                    for story_event in story.events:
+                        await topics.stories.send(key=story_event["story_id"], value=story_event)
+                    outcome = engine.on_article(
+                        message["article"], current(), now, story=story.story, positions=story.flips
+                    )
                     MATCH_SECONDS.observe(time.perf_counter() - started)
                     ALERT_ARTICLES.labels("yes" if outcome.replayed else "no").inc()
                 else:

@@ -8,6 +8,8 @@ engine only gets and sets keys, always assigning whole JSON values, so either wo
 * ``spike``         entity_id → article counts per window (``state.observe_spike``)
 * ``fingerprints``  match fingerprint → when and how it was handled: a replay never alerts twice
 * ``digests``       subscription_id → held alerts (``digest``)
+* ``story_alerts``  "subscription_id|story_id" → the story's first alert and the stances alerted on,
+  for subscriptions ``per: story`` (``fold_into_story``)
 """
 
 from __future__ import annotations
@@ -41,10 +43,11 @@ class AlertState:
     spike: MutableMapping[str, Any]
     fingerprints: MutableMapping[str, Any]
     digests: MutableMapping[str, Any]
+    story_alerts: MutableMapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def in_memory(cls) -> AlertState:
-        return cls({}, {}, {}, {}, {})
+        return cls({}, {}, {}, {}, {}, {})
 
 
 @dataclass(slots=True)
@@ -153,16 +156,29 @@ class AlertEngine:
         return signals
 
     def on_article(
-        self, article: Mapping[str, Any], subscriptions: Iterable[Subscription], now: datetime
+        self,
+        article: Mapping[str, Any],
+        subscriptions: Iterable[Subscription],
+        now: datetime,
+        *,
+        story: Mapping[str, Any] | None = None,
+        positions: list[dict[str, Any]] | None = None,
     ) -> Outcome:
+        """``story`` (``{"story_id": ...}``) and ``positions`` (the flips this article caused) come from
+        ``streams.stories.StoryDesk``; without them per-story subscriptions alert per article and
+        position rules cannot hold."""
         subscriptions = list(subscriptions)
         outcome = Outcome(replayed=article["article_id"] in self.state.articles)
         signals = self.observe(article, now, subscriptions)
+        if positions:
+            signals = {**signals, "position": positions}
         for subscription in subscriptions:
             fresh = new_matches(match(subscription, article, signals), self.state.fingerprints)
             if not fresh:
                 continue
             alert = build_alert(subscription, article, fresh, now)
+            if subscription.per == "story" and story is not None:
+                alert = self.fold_into_story(subscription, story["story_id"], alert)
             decision = digest.admit(
                 subscription,
                 alert,
@@ -183,6 +199,38 @@ class AlertEngine:
             outcome.muted += decision.outcome == "muted"
             outcome.held += decision.outcome == "held"
         return outcome
+
+    def fold_into_story(
+        self, subscription: Subscription, story_id: str, alert: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A per-story subscription's alert: the story's first is sent as it is; a later one becomes an
+        ``update`` of it, unless it brings a stance (holder, target, polarity) none of the story's
+        alerts had, which is news of its own and stays a ``match``."""
+        key = f"{subscription.id}|{story_id}"
+        record = self.state.story_alerts.get(key)
+        stances = sorted(
+            {
+                f"{m['holder']['id']}>{m['target']['id']}:{m['stance']['polarity']}"
+                for m in alert["matches"]
+                if m.get("stance") and m.get("holder") and m.get("target")
+            }
+        )
+        if record is None:
+            record = {"alert": alert["fingerprint"], "stances": stances, "articles": 1}
+        else:
+            new = [s for s in stances if s not in record["stances"]]
+            if not new:
+                alert = {**alert, "kind": "update"}
+            record = {
+                "alert": record["alert"],
+                "stances": sorted({*record["stances"], *new}),
+                "articles": int(record["articles"]) + 1,
+            }
+        self.state.story_alerts[key] = record
+        return {
+            **alert,
+            "story": {"story_id": story_id, "alert": record["alert"], "articles": record["articles"]},
+        }
 
     def on_tick(self, subscriptions: Iterable[Subscription], now: datetime) -> Outcome:
         """Send held digests that are due; forget the digest state of deleted subscriptions."""

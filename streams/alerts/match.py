@@ -60,6 +60,8 @@ def match(
             "evidence": hit.evidence,
             "scores": hit.scores,
         }
+        if hit.position is not None:
+            matches[fp]["position"] = hit.position
     return list(matches.values())
 
 

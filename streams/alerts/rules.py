@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-LEAF_KINDS = ("entity", "stance", "sentiment", "shift", "spike")
+LEAF_KINDS = ("entity", "stance", "sentiment", "shift", "spike", "position")
 KINDS = (*LEAF_KINDS, "all", "any", "not")
 MAX_DEPTH = 6
 MAX_LEAVES = 50
@@ -63,6 +63,7 @@ class Hit:
     stance: dict[str, Any] | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
     scores: dict[str, Any] = field(default_factory=dict)
+    position: dict[str, Any] | None = None  # position rules: the flip with both sides' evidence
 
 
 @dataclass(slots=True)
@@ -253,6 +254,56 @@ class ShiftRule(Rule):
 
 
 @dataclass(slots=True)
+class PositionRule(Rule):
+    """Holds when this article flipped the holder's position on the target (``streams.stories.positions``:
+    counts, a smoothed score and hysteresis over articles). The flips are the article's ``position``
+    signals, recorded when it was first seen."""
+
+    doc: Mapping[str, Any]
+    path: str
+    target: Ref
+    holder: Ref | None = None
+    kind: str = "position"
+
+    def evaluate(self, ctx: Context) -> list[Hit] | None:
+        hits = []
+        for flip in ctx.signals.get("position") or []:
+            holder, target = flip["holder"], flip["target"]
+            if not self.target.matches(target["id"], target.get("name"), ctx.wikidata(target["id"])):
+                continue
+            if self.holder is not None and not self.holder.matches(
+                holder["id"], holder.get("name"), ctx.wikidata(holder["id"])
+            ):
+                continue
+            hits.append(
+                Hit(
+                    kind=self.kind,
+                    rule=self.doc,
+                    path=self.path,
+                    target_key=f"{holder['id']}>{target['id']}",
+                    target=_party(target["id"], target.get("name")),
+                    holder=_party(holder["id"], holder.get("name")),
+                    evidence=[
+                        _stance_evidence(s)
+                        for s in ctx.article.get("stances") or []
+                        if s["holder"] == holder["id"] and s["target"] == target["id"]
+                    ],
+                    scores={
+                        "score": flip["score"],
+                        "from": flip["from"],
+                        "to": flip["to"],
+                        "support": flip["counts"].get("support", 0),
+                        "oppose": flip["counts"].get("oppose", 0),
+                        "neutral": flip["counts"].get("neutral", 0),
+                        "since": flip.get("since"),
+                    },
+                    position={k: flip[k] for k in ("from", "to", "before", "after")},
+                )
+            )
+        return hits or None
+
+
+@dataclass(slots=True)
 class SpikeRule(Rule):
     doc: Mapping[str, Any]
     path: str
@@ -421,6 +472,13 @@ def _compile(doc: Any, path: str, depth: int, budget: _Budget) -> Rule:
             _ref(doc, "entity", path, required=True),  # type: ignore[arg-type]
             factor=float(_number(doc, "factor", path, DEFAULT_SPIKE_FACTOR, 1, 1000)),
             min_count=int(_number(doc, "min_count", path, DEFAULT_SPIKE_MIN_COUNT, 1, 100_000)),
+        )
+    if kind == "position":
+        return PositionRule(
+            doc,
+            path,
+            target=_ref(doc, "target", path, required=True),  # type: ignore[arg-type]
+            holder=_ref(doc, "holder", path),
         )
     if kind == "not":
         return NotRule(doc, path, _compile(doc.get("rule"), f"{path}.rule", depth + 1, budget))

@@ -55,6 +55,7 @@ class Subscription:
     minutes: float
     muted_until: datetime | None
     doc: Mapping[str, Any]
+    per: str = "article"  # article | story: one alert per story, later articles as updates
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any], *, digest_minutes: float = 15.0) -> Subscription:
@@ -70,6 +71,7 @@ class Subscription:
             minutes=float(frequency.get("minutes") or digest_minutes),
             muted_until=parse_time(doc.get("muted_until")),
             doc=doc,
+            per=doc.get("per") or "article",
         )
 
     def muted(self, now: datetime) -> bool:

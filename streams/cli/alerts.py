@@ -131,6 +131,10 @@ def subscribe(
         float | None, typer.Option(help="At most one alert per this many minutes, the rest carried along.")
     ] = None,
     mute_until: Annotated[str | None, typer.Option(help="No alerts until this ISO-8601 date-time.")] = None,
+    per: Annotated[
+        str | None,
+        typer.Option(help="'story': one alert per story, later articles as updates (docs/stories.md)."),
+    ] = None,
     api: ApiOption = None,
     token: TokenOption = None,
     json_out: JsonOption = False,
@@ -150,7 +154,7 @@ def subscribe(
     if "rule" not in doc:
         err.print("[red]say what to alert on: --entity, --rule or --file[/]")
         raise typer.Exit(2)
-    for key, value in (("id", subscription_id), ("name", name), ("muted_until", mute_until)):
+    for key, value in (("id", subscription_id), ("name", name), ("muted_until", mute_until), ("per", per)):
         if value is not None:
             doc[key] = value
     if webhook:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import orjson
 import typer
@@ -203,3 +204,95 @@ def eval_entities(
     if total.f1 < min_f1:
         err.print(f"[red]PER+LOC+ORG F1 {total.f1:.4f} < {min_f1}[/]")
         raise typer.Exit(1)
+
+
+@eval_app.command("stories")
+def eval_stories(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="PolNeAR train folder (default: ../shared/data/polnear-train)."),
+    ] = None,
+    cache: Annotated[
+        Path,
+        typer.Option("--cache", help="Sketches of enriched articles, reused across runs (derived data)."),
+    ] = Path("var") / "eval" / "polnear-story-sketches.jsonl",
+    pool: Annotated[
+        Path | None,
+        typer.Option(
+            "--pool", help="Write the pooled pairs not yet judged here (TSV with titles), to judge."
+        ),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document instead of a table.")] = False,
+) -> None:
+    """Story clustering vs hand-judged same-story pairs of PolNeAR: pairwise precision / recall."""
+    from streams.enrich.pipeline import Enricher
+    from streams.evaluation.polnear import PolnearMissing, data_dir_or_raise
+    from streams.evaluation.stories import (
+        JUDGMENTS,
+        assign_stories,
+        linked_pairs,
+        read_judgments,
+        read_metadata,
+        score,
+        sketches_of,
+        title_candidates,
+    )
+    from streams.settings import get_settings
+    from streams.stories import StoryConfig
+
+    try:
+        path = data_dir_or_raise(data_dir)
+    except PolnearMissing as exc:
+        err.print(f"[yellow]{exc}[/]")
+        return
+    # Stances play no part in story assignment: the stance model stays off to save time.
+    settings = get_settings().model_copy(update={"stance_model_enabled": False})
+    config = StoryConfig.from_settings(settings)
+    articles = read_metadata(path)
+    enricher: list[Enricher] = []
+
+    def enrich(raws: list[Any]) -> Any:
+        if not enricher:
+            enricher.append(Enricher.from_settings(settings))
+        return enricher[0].enrich_stream(raws)
+
+    stories = assign_stories(sketches_of(articles, path, cache, enrich), config)
+    judgments = read_judgments()
+    scores = score(stories, judgments)
+    if pool is not None:
+        titles = {m.name: m.title for m in articles}
+        todo = sorted((title_candidates(articles) | linked_pairs(stories)) - set(judgments))
+        with pool.open("w", encoding="utf-8") as fh:
+            fh.write("a\tb\tlabel\tnote\n")
+            for a, b in todo:
+                fh.write(f"{a}\t{b}\t?\t{titles[a]} || {titles[b]}\n")
+        err.print(f"{len(todo)} pooled pairs without a judgment written to {pool}")
+    if json_out:
+        document = {
+            "data": str(path),
+            "judgments": str(JUDGMENTS),
+            "config": dataclasses.asdict(config),
+            **scores.as_dict(),
+        }
+        sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(
+        title=f"story membership, PolNeAR train ({scores.articles} articles → {scores.stories} stories)",
+        caption=f"{path}; pairs judged by hand: {JUDGMENTS.name}; {CITATION}",
+    )
+    for name in ("precision", "recall", "F1", "linked", "right", "judged same", "unjudged"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        f"{scores.precision:.4f}",
+        f"{scores.recall:.4f}",
+        f"{scores.f1:.4f}",
+        str(scores.linked),
+        str(scores.tp),
+        str(scores.judged_same),
+        str(len(scores.unjudged)),
+    )
+    Console().print(table)
+    for a, b in scores.false_positives + scores.unjudged:
+        err.print(f"[yellow]linked, not same[/] {a} ~ {b}")
+    for a, b in scores.false_negatives:
+        err.print(f"[yellow]missed[/] {a} ~ {b}")

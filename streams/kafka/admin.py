@@ -21,6 +21,7 @@ PIPELINE_TOPICS = (
     "deadletter",
     "subscriptions",
     "alerts_deadletter",
+    "stories",
 )
 # Alerting's subscriptions: a compacted table of record (key = subscription id), one partition because
 # every worker reads all of it as a Faust GlobalTable.
