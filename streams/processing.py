@@ -3,6 +3,13 @@
 The Faust agent hands in plain ``IncomingMessage``s and writes what comes back; everything that
 decides (validation, dedup within and across batches, enrichment, fallbacks) is here and testable
 without Kafka. Invariant: every message in ends up in exactly one of enriched, duplicates, dead.
+
+Ids decide, bodies check: the dedup table holds, per ``article_id``, the hash of the body that was
+enriched under it (``seen_mark``). The same id with the same body again is a duplicate (skipped
+silently); the same id with a *different* body is a conflict, dead-lettered as ``id_conflict`` (the
+first body keeps the id). Every output event carries an ``event_id`` derived only from the input
+(article id, body hash, and the entity / stance / source position it is about), so an article
+processed twice (a crash between the outputs and the offset commit) yields events with the same ids.
 """
 
 from __future__ import annotations
@@ -12,12 +19,17 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from streams.clock import utc_now_iso
 from streams.enrich.pipeline import Enricher, mention_events, stance_events
 from streams.ingest import InvalidArticle, RawArticleDecoder
+from streams.ingest.ids import normalize_for_id
 from streams.models import (
     SCHEMA_DEADLETTER,
+    SCHEMA_ENRICHED,
+    SCHEMA_MENTION,
+    SCHEMA_STANCE,
     DeadLetter,
     EnrichedArticle,
     EntityMention,
@@ -44,10 +56,43 @@ class BatchResult:
     stances: list[PublishedStance] = field(default_factory=list)
     dead: list[tuple[IncomingMessage, DeadLetter]] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    # article_id → the message it came from (to dead-letter it if publishing its outputs fails)
+    sources: dict[str, IncomingMessage] = field(default_factory=dict)
+    # article_id → the hash of the body enriched under it (what the dedup mark keeps)
+    body_hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def conflicts(self) -> int:
+        return sum(1 for _, dead in self.dead if dead["reason"] == "id_conflict")
 
     @property
     def count(self) -> int:
         return len(self.enriched) + len(self.dead) + len(self.duplicates)
+
+
+def body_sha256(body: str) -> str:
+    """The hash that tells two bodies under one id apart (normalized like article ids: whitespace and
+    case differences between two copies of one story are the same body)."""
+    return hashlib.sha256(normalize_for_id(body).encode("utf-8")).hexdigest()
+
+
+def event_id(*parts: object) -> str:
+    """A deterministic id for an output event: the same input always gives the same id."""
+    joined = "\x1f".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:32]
+
+
+def seen_mark(article: EnrichedArticle, body_hash: str) -> dict[str, str]:
+    """What the dedup table keeps for an enriched article id."""
+    return {"body_sha256": body_hash, "enriched_at": article["enriched_at"]}
+
+
+def known_body(mark: Any) -> str | None:
+    """The body hash of a dedup mark; None for marks that predate hashes (or a plain "seen")."""
+    if isinstance(mark, dict):
+        value = mark.get("body_sha256")
+        return value if isinstance(value, str) else None
+    return None
 
 
 def dead_letter(message: IncomingMessage, error: InvalidArticle, *, max_payload_bytes: int) -> DeadLetter:
@@ -76,6 +121,7 @@ def dead_letter(message: IncomingMessage, error: InvalidArticle, *, max_payload_
         source_partition=message.partition,
         source_offset=message.offset,
         received_at=utc_now_iso(),
+        event_id=event_id(SCHEMA_DEADLETTER, message.topic, message.partition, message.offset, error.reason),
     )
     if error.language is not None:
         dead["language"] = error.language
@@ -92,13 +138,13 @@ class BatchProcessor:
         self.enricher = enricher
         self.max_payload_bytes = max_payload_bytes
 
-    def process(
-        self, messages: Sequence[IncomingMessage], already_seen: Callable[[str], bool]
-    ) -> BatchResult:
+    def process(self, messages: Sequence[IncomingMessage], already_seen: Callable[[str], Any]) -> BatchResult:
+        """``already_seen(article_id)`` returns the dedup mark of the id (``seen_mark``), or something
+        falsy when the id is new; a truthy mark without a body hash counts as the same body."""
         result = BatchResult()
         articles: list[RawArticle] = []
         sources: list[IncomingMessage] = []
-        batch_ids: set[str] = set()
+        batch_bodies: dict[str, str] = {}
         for message in messages:
             try:
                 article = self.decoder.decode(message.value)
@@ -107,16 +153,43 @@ class BatchProcessor:
                     (message, dead_letter(message, error, max_payload_bytes=self.max_payload_bytes))
                 )
                 continue
-            if article.article_id in batch_ids or already_seen(article.article_id):
-                result.duplicates.append(article.article_id)
+            digest = body_sha256(article.body)
+            mark = batch_bodies.get(article.article_id)
+            if mark is None:
+                seen = already_seen(article.article_id)
+                mark = (known_body(seen) or "?") if seen else None
+            if mark is not None:
+                if mark in (digest, "?"):
+                    result.duplicates.append(article.article_id)
+                else:
+                    conflict = InvalidArticle(
+                        "id_conflict",
+                        f"article_id {article.article_id!r} was already enriched with a different body "
+                        f"(sha256 {mark[:16]}…, this one {digest[:16]}…); the first body keeps the id: "
+                        "send a changed article under a new id",
+                        article_id=article.article_id,
+                    )
+                    result.dead.append(
+                        (message, dead_letter(message, conflict, max_payload_bytes=self.max_payload_bytes))
+                    )
                 continue
-            batch_ids.add(article.article_id)
+            batch_bodies[article.article_id] = digest
+            result.body_hashes[article.article_id] = digest
             articles.append(article)
             sources.append(message)
+            result.sources[article.article_id] = message
         for enriched in self._enrich(articles, sources, result):
+            digest = result.body_hashes[enriched["article_id"]]
+            enriched["event_id"] = event_id(SCHEMA_ENRICHED, enriched["article_id"], digest)
             result.enriched.append(enriched)
-            result.mentions.extend(mention_events(enriched))
-            result.stances.extend(stance_events(enriched))
+            for mention in mention_events(enriched):
+                mention["event_id"] = event_id(
+                    SCHEMA_MENTION, mention["article_id"], digest, mention["entity_id"]
+                )
+                result.mentions.append(mention)
+            for index, stance in enumerate(stance_events(enriched)):
+                stance["event_id"] = event_id(SCHEMA_STANCE, stance["article_id"], digest, index)
+                result.stances.append(stance)
         return result
 
     def _enrich(

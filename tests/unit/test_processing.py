@@ -8,7 +8,7 @@ import pytest
 from streams.enrich.pipeline import Enricher
 from streams.events import DeadLetterEvent, EnrichedArticleEvent, EntityMentionEvent
 from streams.ingest import RawArticleDecoder
-from streams.processing import BatchProcessor, IncomingMessage
+from streams.processing import BatchProcessor, IncomingMessage, seen_mark
 
 ENGLISH = "Angela Merkel said on Monday that Germany would back the plan. Merkel spoke in Berlin."
 
@@ -97,3 +97,73 @@ def test_one_poisonous_article_is_dead_lettered_and_the_rest_enriched(registry, 
     result = processor.process([message(good), message(bad, 1)], already_seen=lambda _id: False)
     assert len(result.enriched) == 1
     assert [d["reason"] for _, d in result.dead] == ["enrichment_failed"]
+
+
+def test_same_id_with_a_different_body_is_an_id_conflict_not_a_duplicate(processor, registry):
+    first = processor.process(
+        [message(orjson.dumps({"id": "wire-7", "body": ENGLISH}))], already_seen=lambda _id: None
+    )
+    (article,) = first.enriched
+    marks = {article["article_id"]: seen_mark(article, first.body_hashes[article["article_id"]])}
+    changed = ENGLISH.replace("Monday", "Tuesday")
+    again = processor.process(
+        [
+            message(orjson.dumps({"id": "wire-7", "body": ENGLISH}), offset=1),  # a replay: duplicate
+            message(orjson.dumps({"id": "wire-7", "body": "  " + ENGLISH.upper() + "\n"}), offset=2),
+            message(orjson.dumps({"id": "wire-7", "body": changed}), offset=3),  # a conflict
+        ],
+        already_seen=marks.get,
+    )
+    assert not again.enriched
+    assert again.duplicates == ["wire-7", "wire-7"]  # whitespace and case: the same story
+    ((source, dead),) = again.dead
+    assert dead["reason"] == "id_conflict" and dead["article_id"] == "wire-7"
+    assert "different body" in dead["error"] and source.offset == 3
+    assert orjson.loads(dead["payload"])["body"] == changed
+    assert again.conflicts == 1 and again.count == 3
+    registry.validate(orjson.loads(DeadLetterEvent.from_core(dead).dumps()))
+
+
+def test_id_conflict_inside_one_batch_keeps_the_first_body(processor):
+    result = processor.process(
+        [
+            message(orjson.dumps({"id": "wire-8", "body": ENGLISH})),
+            message(orjson.dumps({"id": "wire-8", "body": ENGLISH + " More."}), offset=1),
+            message(orjson.dumps({"id": "wire-8", "body": ENGLISH}), offset=2),
+        ],
+        already_seen=lambda _id: None,
+    )
+    assert [a["body"] for a in result.enriched] == [ENGLISH]
+    assert [d["reason"] for _, d in result.dead] == ["id_conflict"]
+    assert result.duplicates == ["wire-8"]
+
+
+def test_marks_without_a_body_hash_still_mean_duplicate(processor):
+    # dedup marks written before body hashes (the enriched_at string) cannot tell bodies apart
+    result = processor.process(
+        [message(orjson.dumps({"id": "wire-9", "body": ENGLISH}))],
+        already_seen=lambda _id: "2025-03-01T00:00:00Z",
+    )
+    assert result.duplicates == ["wire-9"] and not result.dead
+
+
+def test_event_ids_are_deterministic_so_a_reprocessed_article_is_recognisable(processor, seed_article):
+    payload = orjson.dumps(seed_article.to_event())
+    one = processor.process([message(payload)], already_seen=lambda _id: None)
+    two = processor.process([message(payload, offset=9)], already_seen=lambda _id: None)
+    assert one.enriched[0]["enriched_at"] <= two.enriched[0]["enriched_at"]
+    assert one.enriched[0]["event_id"] == two.enriched[0]["event_id"]
+    assert [m["event_id"] for m in one.mentions] == [m["event_id"] for m in two.mentions]
+    assert [s["event_id"] for s in one.stances] == [s["event_id"] for s in two.stances]
+    ids = [one.enriched[0]["event_id"], *(m["event_id"] for m in one.mentions)]
+    ids += [s["event_id"] for s in one.stances]
+    assert len(set(ids)) == len(ids)  # distinct events, distinct ids
+    # a different body under the same id is a different event
+    other = processor.process(
+        [message(orjson.dumps({**seed_article.to_event(), "body": ENGLISH}))], already_seen=lambda _id: None
+    )
+    assert other.enriched[0]["event_id"] != one.enriched[0]["event_id"]
+    # dead letters: the same message and reason, the same id; another offset, another id
+    bad = [processor.process([message(b"{x", offset=o)], already_seen=lambda _id: None) for o in (4, 4, 5)]
+    ids = [r.dead[0][1]["event_id"] for r in bad]
+    assert ids[0] == ids[1] != ids[2]
