@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterable, Awaitable, Sequence
+from collections.abc import AsyncIterable, Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
 
+from streams.acks import acknowledged, send, until_acked
 from streams.enrich.pipeline import Enricher
 from streams.events import DeadLetterEvent, EnrichedArticleEvent, EntityMentionEvent, StanceEvent
 from streams.ingest import InvalidArticle, RawArticleDecoder
@@ -43,24 +44,6 @@ def _seconds_since(iso: str | None) -> float | None:
     if then.tzinfo is None:
         then = then.replace(tzinfo=UTC)
     return (datetime.now(UTC) - then).total_seconds()
-
-
-async def acknowledged(pending: Sequence[tuple[str, str, Awaitable[Any]]]) -> dict[str, str]:
-    """Await every send's acknowledgement; ``{article_id: why}`` for the articles with a refused one."""
-    failures: dict[str, str] = {}
-    for article_id, topic, sent in pending:
-        try:
-            await sent
-        except Exception as exc:
-            log.error(
-                "Kafka refused an event of article %s on %s: %s: %s",
-                article_id,
-                topic,
-                type(exc).__name__,
-                exc,
-            )
-            failures.setdefault(article_id, f"{topic}: {type(exc).__name__}: {exc}")
-    return failures
 
 
 def build_processor(settings: Settings, enricher: Enricher | None = None) -> BatchProcessor:
@@ -105,18 +88,18 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
         # 1. Hand every output to the producer, remembering which article each one belongs to.
         pending: list[tuple[str, str, Awaitable[Any]]] = []
         for article in result.enriched:
-            sent = await topics.enriched.send(
-                key=article["article_id"], value=EnrichedArticleEvent.from_core(article)
+            sent = await send(
+                topics.enriched, key=article["article_id"], value=EnrichedArticleEvent.from_core(article)
             )
             pending.append((article["article_id"], topics.enriched.get_topic_name(), sent))
         for mention in result.mentions:
-            sent = await topics.mentions.send(
-                key=mention["entity_id"], value=EntityMentionEvent.from_core(mention)
+            sent = await send(
+                topics.mentions, key=mention["entity_id"], value=EntityMentionEvent.from_core(mention)
             )
             pending.append((mention["article_id"], topics.mentions.get_topic_name(), sent))
         for stance in result.stances:
             key = f"{stance['holder']}|{stance['target']}"
-            sent = await topics.stances.send(key=key, value=StanceEvent.from_core(stance))
+            sent = await send(topics.stances, key=key, value=StanceEvent.from_core(stance))
             pending.append((stance["article_id"], topics.stances.get_topic_name(), sent))
         # 2. Wait for the broker's acknowledgement of each (retrieving every failure: none is left
         # to "exception was never retrieved").
@@ -146,7 +129,8 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
             latency = _seconds_since(article["ingested_at"])
             if latency is not None:
                 INGEST_TO_ENRICHED_SECONDS.observe(latency)
-        for message, letter in dead:
+        letters: list[tuple[int, str, Awaitable[Any]]] = []
+        for index, (message, letter) in enumerate(dead):
             log.warning(
                 "dead-lettered %s[%s]@%s: %s",
                 message.topic,
@@ -154,7 +138,12 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
                 message.offset,
                 letter["error"],
             )
-            await send_dead_letter(message.key, letter)
+            sent = await send(topics.deadletter, key=message.key, value=DeadLetterEvent.from_core(letter))
+            letters.append((index, topics.deadletter.get_topic_name(), sent))
+        for index in await acknowledged(letters):  # the rare refused one: again until it is taken
+            message, letter = dead[index]
+            await until_acked(topics.deadletter, key=message.key, value=DeadLetterEvent.from_core(letter))
+        for _, letter in dead:
             ARTICLES_DEADLETTERED.labels(letter["reason"]).inc()
             if letter["reason"] == "id_conflict":
                 ARTICLES_ID_CONFLICT.inc()
@@ -162,22 +151,6 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
         ARTICLES_DUPLICATE.inc(len(result.duplicates))
         MENTIONS_OUT.inc(len(result.mentions))
         STANCES_OUT.inc(len(result.stances))
-
-    async def send_dead_letter(key: bytes | None, letter: Any) -> None:
-        """A dead letter is the last place a message can go: retried until the broker acknowledges it
-        (the offset is not committed meanwhile, and /healthz reports the partition stalled)."""
-        delay = 0.5
-        while True:
-            try:
-                sent = await topics.deadletter.send(key=key, value=DeadLetterEvent.from_core(letter))
-                await sent
-                return
-            except Exception as exc:
-                log.error(
-                    "dead letter not acknowledged (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
 
     @app.agent(topics.raw, name="enrich-articles")
     async def enrich_articles(stream: AsyncIterable[Any]) -> None:

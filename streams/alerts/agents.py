@@ -19,7 +19,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +28,19 @@ import faust
 import httpx
 from faust.tables.globaltable import GlobalTable
 
-from streams.alerts.articles import NotAnArticle, iso, parse_time, project_article
+from streams import acks
+from streams.alerts.articles import NotAnArticle, iso, parse_time, project_article, routing_dead_letter
 from streams.alerts.delivery import DeliveryHub, DeliveryJob, DeliveryResult, WebhookSender, dead_letter
 from streams.alerts.engine import AlertEngine, AlertState, EngineConfig, Outcome
 from streams.alerts.feed import AlertFeed, FeedEvent
-from streams.alerts.metrics import ALERT_ARTICLES, ALERT_INVALID, ALERTS_OUT, ALERTS_SUPPRESSED, MATCH_SECONDS
+from streams.alerts.metrics import (
+    ALERT_ARTICLES,
+    ALERT_INVALID,
+    ALERT_ROUTING_FAILED,
+    ALERTS_OUT,
+    ALERTS_SUPPRESSED,
+    MATCH_SECONDS,
+)
 from streams.alerts.subscriptions import Subscription, SubscriptionBook, SubscriptionRequests
 from streams.alerts.web import register_views
 from streams.alerts.webhooks import webhook_allowlist
@@ -159,6 +167,9 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
         help="subscription id → subscription.v1 document (the compacted subscriptions topic).",
     )
     app.tables.add(subscriptions)
+    # Sized like the article topics (the broker default of 1 MB refused the copy of a 990 KB article,
+    # silently): the copy carries no body, but a long article's entities and evidence can still be
+    # large. `stancewire topics create` / the worker create it with the same size (kafka/admin.py).
     alert_input = app.topic(
         settings.topic("alerts_input"),
         partitions=1,
@@ -167,6 +178,7 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
         key_serializer="raw",
         value_serializer="orjson",
         internal=True,
+        config={"max.message.bytes": str(settings.max_message_bytes)},
     )
 
     def table(name: str, what: str) -> Any:
@@ -210,18 +222,35 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
 
     # --- Matching -------------------------------------------------------------------------------
     @app.agent(topics.enriched, name="alert-route")
-    async def route(stream: AsyncIterable[Any]) -> None:
-        async for article in stream:
-            try:
-                projected = project_article(article)
-            except NotAnArticle as exc:
-                ALERT_INVALID.inc()
-                log.warning("alerting skips an event on %s: %s", topics.enriched.get_topic_name(), exc)
-                continue
-            await alert_input.send(
-                key=projected["article_id"],
-                value={"type": "article", "at": iso(datetime.now(UTC)), "article": projected},
-            )
+    async def route(stream: Any) -> None:
+        # Every copy is acknowledged by the broker before the batch's offsets move on; a refused one
+        # (too large, topic gone) is dead-lettered on alerts.deadletter with the reason.
+        async for events in stream.take_events(64, within=0.05):
+            pending: list[tuple[int, str, Awaitable[Any]]] = []
+            copies: list[tuple[Any, dict[str, Any]]] = []
+            for event in events:
+                try:
+                    projected = project_article(event.value)
+                except NotAnArticle as exc:
+                    ALERT_INVALID.inc()
+                    log.warning("alerting skips an event on %s: %s", topics.enriched.get_topic_name(), exc)
+                    continue
+                copy = {"type": "article", "at": iso(datetime.now(UTC)), "article": projected}
+                sent = await acks.send(alert_input, key=projected["article_id"], value=copy)
+                pending.append((len(copies), alert_input.get_topic_name(), sent))
+                copies.append((event, copy))
+            for index, why in (await acks.acknowledged(pending)).items():
+                event, copy = copies[index]
+                ALERT_ROUTING_FAILED.inc()
+                letter = routing_dead_letter(
+                    copy,
+                    error=why,
+                    topic=event.message.topic,
+                    partition=event.message.partition,
+                    offset=event.message.offset,
+                    max_payload_bytes=settings.deadletter_payload_max_bytes,
+                )
+                await acks.until_acked(topics.alerts_deadletter, key=letter["article_id"], value=letter)
 
     async def publish(outcome: Outcome) -> None:
         for alert in outcome.alerts:
