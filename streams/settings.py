@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     # 10 ms adds at most 10 ms per hop.
     producer_linger_s: float = Field(default=0.01, ge=0)
     producer_max_batch_bytes: int = Field(default=1024 * 1024, ge=16384)
+    # Consumer group liveness (docs/ingestion.md, "After a crash"): a worker that dies stops
+    # heartbeating and its partitions go to the others once the broker has missed it for the session
+    # timeout (Faust's default, 60 s, stalled them for a minute and more). The broker refuses less
+    # than its group.min.session.timeout.ms (6 s by default); the heartbeat must be well under it.
+    kafka_session_timeout_s: float = Field(default=10.0, ge=6.0)
+    kafka_heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    # How long a rebalance waits for the live workers to rejoin (one busy with a long batch included).
+    kafka_rebalance_timeout_s: float = Field(default=60.0, gt=0)
+    # How often processed offsets are committed: the most a crash makes a worker redo.
+    kafka_commit_interval_s: float = Field(default=1.0, gt=0)
+    # /healthz (streams/health.py): probe the broker this often; degraded when it has not answered for
+    # broker_timeout, or a watched partition has had messages waiting with no commit for stall_s.
+    health_probe_interval_s: float = Field(default=2.0, gt=0)
+    health_broker_timeout_s: float = Field(default=10.0, gt=0)
+    health_stall_s: float = Field(default=120.0, gt=0)
 
     # --- Input limits ---------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_000_000, ge=1)
