@@ -41,6 +41,7 @@ from streams.alerts.metrics import (
     ALERTS_SUPPRESSED,
     MATCH_SECONDS,
 )
+from streams.alerts.state import Staged
 from streams.alerts.subscriptions import Subscription, SubscriptionBook, SubscriptionRequests
 from streams.alerts.web import register_views
 from streams.alerts.webhooks import webhook_allowlist
@@ -185,6 +186,15 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
         # Co-partitioned with alerts.input (1 partition): written only by alert-match, with its event.
         return app.Table(name, default=None, key_type=str, partitions=1, help=what)
 
+    # The engine writes through Staged mappings: the tables (and their changelogs) get an event's state
+    # only after its alerts were acknowledged (see Staged; docs/alerting.md, "After a crash").
+    staged = [
+        Staged(table("alert-articles", "article_id → shift/spike signals when first seen")),
+        Staged(table("alert-shift", "holder|target → rolling sentiment history")),
+        Staged(table("alert-spike", "entity_id → articles per tumbling window")),
+        Staged(table("alert-fingerprints", "match fingerprint → when it was handled")),
+        Staged(table("alert-digests", "subscription_id → held digest alerts")),
+    ]
     engine = AlertEngine(
         EngineConfig(
             shift_window=settings.alert_shift_window,
@@ -192,13 +202,7 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
             spike_baseline_windows=settings.alert_spike_baseline_windows,
             digest_max_items=settings.alert_digest_max_items,
         ),
-        AlertState(
-            articles=table("alert-articles", "article_id → shift/spike signals when first seen"),
-            shift=table("alert-shift", "holder|target → rolling sentiment history"),
-            spike=table("alert-spike", "entity_id → articles per tumbling window"),
-            fingerprints=table("alert-fingerprints", "match fingerprint → when it was handled"),
-            digests=table("alert-digests", "subscription_id → held digest alerts"),
-        ),
+        AlertState(*staged),
     )
 
     def current() -> list[Subscription]:
@@ -253,8 +257,15 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
                 await acks.until_acked(topics.alerts_deadletter, key=letter["article_id"], value=letter)
 
     async def publish(outcome: Outcome) -> None:
+        pending: list[tuple[int, str, Awaitable[Any]]] = []
+        for index, alert in enumerate(outcome.alerts):
+            sent = await acks.send(topics.alerts, key=alert["subscription_id"], value=alert)
+            pending.append((index, topics.alerts.get_topic_name(), sent))
+        refused = await acks.acknowledged(pending)
+        for index in refused:  # the alert is kept: again until the broker takes it
+            alert = outcome.alerts[index]
+            await acks.until_acked(topics.alerts, key=alert["subscription_id"], value=alert)
         for alert in outcome.alerts:
-            await topics.alerts.send(key=alert["subscription_id"], value=alert)
             ALERTS_OUT.labels(alert["kind"]).inc()
         ALERTS_SUPPRESSED.labels("muted").inc(outcome.muted)
         ALERTS_SUPPRESSED.labels("held_for_digest").inc(outcome.held)
@@ -279,8 +290,12 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
             except Exception:  # one malformed event must not stop alerting for everyone
                 ALERT_INVALID.inc()
                 log.exception("alert matching failed on %s@%s", event.message.partition, event.message.offset)
+                for mapping in staged:
+                    mapping.discard()
                 continue
             await publish(outcome)
+            for mapping in staged:  # the alerts are on the broker: now the state may say so
+                mapping.commit()
 
     @app.timer(interval=settings.alert_tick_s, on_leader=True, name="alert-tick")
     async def tick() -> None:
