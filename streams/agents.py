@@ -52,6 +52,7 @@ def build_processor(settings: Settings, enricher: Enricher | None = None) -> Bat
         decoder,
         enricher or Enricher.from_settings(settings),
         max_payload_bytes=settings.deadletter_payload_max_bytes,
+        chunk_chars=settings.enrich_chunk_chars,
     )
 
 

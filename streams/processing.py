@@ -18,7 +18,7 @@ import base64
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from streams.clock import utc_now_iso
@@ -132,11 +132,17 @@ class BatchProcessor:
     """Built once per worker: holds the decoder (compiled schema) and the enricher (loaded model)."""
 
     def __init__(
-        self, decoder: RawArticleDecoder, enricher: Enricher, *, max_payload_bytes: int = 65536
+        self,
+        decoder: RawArticleDecoder,
+        enricher: Enricher,
+        *,
+        max_payload_bytes: int = 65536,
+        chunk_chars: int = 50_000,
     ) -> None:
         self.decoder = decoder
         self.enricher = enricher
         self.max_payload_bytes = max_payload_bytes
+        self.chunk_chars = chunk_chars
 
     def process(self, messages: Sequence[IncomingMessage], already_seen: Callable[[str], Any]) -> BatchResult:
         """``already_seen(article_id)`` returns the dedup mark of the id (``seen_mark``), or something
@@ -195,6 +201,34 @@ class BatchProcessor:
     def _enrich(
         self, articles: list[RawArticle], sources: list[IncomingMessage], result: BatchResult
     ) -> list[EnrichedArticle]:
+        """Articles in, in order; long ones (over ``chunk_chars``) enriched part by part."""
+        done: dict[str, EnrichedArticle] = {}
+        short = [(a, m) for a, m in zip(articles, sources, strict=True) if len(a.body) <= self.chunk_chars]
+        for enriched in self._enrich_short([a for a, _ in short], [m for _, m in short], result):
+            done[enriched["article_id"]] = enriched
+        for article, message in zip(articles, sources, strict=True):
+            if len(article.body) <= self.chunk_chars:
+                continue
+            try:
+                done[article.article_id] = self._enrich_long(article)
+            except Exception as exc:
+                log.exception("enrichment failed for article %s", article.article_id)
+                self._failed(article, message, exc, result)
+        return [done[a.article_id] for a in articles if a.article_id in done]
+
+    def _enrich_long(self, article: RawArticle) -> EnrichedArticle:
+        """One part at a time, so that the parse of a 1 MB body never sits in memory whole (a single
+        parse of 990 KB took the worker over 3 GB); the parts are merged back onto the whole body."""
+        parts = []
+        for start, text in split_body(article.body, self.chunk_chars):
+            part = replace(article, body=text)
+            (enriched,) = self.enricher.enrich_batch([part])
+            parts.append((start, enriched))
+        return merge_parts(article, parts)
+
+    def _enrich_short(
+        self, articles: list[RawArticle], sources: list[IncomingMessage], result: BatchResult
+    ) -> list[EnrichedArticle]:
         if not articles:
             return []
         try:
@@ -207,12 +241,89 @@ class BatchProcessor:
                 enriched.extend(self.enricher.enrich_batch([article]))
             except Exception as exc:  # one poisonous article must not take the worker down
                 log.exception("enrichment failed for article %s", article.article_id)
-                error = InvalidArticle(
-                    "enrichment_failed",
-                    f"enrichment raised {type(exc).__name__}: {exc}",
-                    article_id=article.article_id,
-                )
-                result.dead.append(
-                    (message, dead_letter(message, error, max_payload_bytes=self.max_payload_bytes))
-                )
+                self._failed(article, message, exc, result)
         return enriched
+
+    def _failed(
+        self, article: RawArticle, message: IncomingMessage, exc: Exception, result: BatchResult
+    ) -> None:
+        error = InvalidArticle(
+            "enrichment_failed",
+            f"enrichment raised {type(exc).__name__}: {exc}",
+            article_id=article.article_id,
+        )
+        result.dead.append((message, dead_letter(message, error, max_payload_bytes=self.max_payload_bytes)))
+
+
+def split_body(body: str, max_chars: int) -> list[tuple[int, str]]:
+    """``body`` cut into parts of at most ``max_chars`` (start offset, text), each ending at a paragraph
+    break if there is one in the second half of the part, else at a sentence end, else at a space."""
+    parts: list[tuple[int, str]] = []
+    start = 0
+    while len(body) - start > max_chars:
+        limit = start + max_chars
+        half = start + max_chars // 2
+        cut = -1
+        for mark, keep in (("\n\n", 2), ("\n", 1), (". ", 2), ("? ", 2), ("! ", 2), (" ", 1)):
+            found = body.rfind(mark, half, limit - keep + 1)
+            if found != -1:
+                cut = found + keep
+                break
+        if cut == -1:
+            cut = limit
+        parts.append((start, body[start:cut]))
+        start = cut
+    parts.append((start, body[start:]))
+    return parts
+
+
+def _shift(span: Any, by: int) -> Any:
+    if isinstance(span, dict) and isinstance(span.get("start"), int) and isinstance(span.get("end"), int):
+        return {**span, "start": span["start"] + by, "end": span["end"] + by}
+    return span
+
+
+def merge_parts(article: RawArticle, parts: list[tuple[int, EnrichedArticle]]) -> EnrichedArticle:
+    """The enrichments of a body's parts as one enrichment of the whole body: offsets shifted onto it,
+    an entity found in several parts merged into one (its first part's name, type and sentiment), tone
+    recomputed from the parts' word counts. What no part can see — a surname in one part linked to the
+    full name in another — stays as each part resolved it."""
+    first = parts[0][1]
+    entities: dict[str, Any] = {}
+    quotes: list[Any] = []
+    stances: list[Any] = []
+    words = positive = negative = 0.0
+    for start, part in parts:
+        for entity in part["entities"]:
+            mentions = [_shift(m, start) for m in entity["mentions"]]
+            if entity["id"] in entities:
+                entities[entity["id"]]["mentions"].extend(mentions)
+            else:
+                entities[entity["id"]] = {**entity, "mentions": mentions}
+        for quote in part["quotes"]:
+            quote = _shift(quote, start)
+            quotes.append({**quote, "speaker_span": _shift(quote.get("speaker_span"), start)})
+        for stance in part["stances"]:
+            stances.append({**stance, "evidence": _shift(stance["evidence"], start)})
+        count = float(part["tone"].get("words", 0))
+        words += count
+        positive += part["tone"].get("positive", 0.0) * count / 100
+        negative += part["tone"].get("negative", 0.0) * count / 100
+    pos = 100.0 * positive / words if words else 0.0
+    neg = 100.0 * negative / words if words else 0.0
+    merged: EnrichedArticle = {
+        **first,
+        "body": article.body,
+        "enriched_at": parts[-1][1]["enriched_at"],
+        "entities": list(entities.values()),
+        "quotes": quotes,
+        "stances": stances,
+        "tone": {
+            "tone": round(pos - neg, 3),
+            "positive": round(pos, 3),
+            "negative": round(neg, 3),
+            "polarity": round(pos + neg, 3),
+            "words": int(words),
+        },
+    }
+    return merged

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # How much of a refused payload the dead-letter event keeps (the rest is described by size + hash).
     deadletter_payload_max_bytes: int = Field(default=64 * 1024, ge=256)
     min_body_words: int = Field(default=1, ge=0)
+    # A body longer than this (characters) is enriched in parts of at most this size, cut at paragraph
+    # or sentence ends, and merged back (streams/processing.py): one parse of a 990 KB body took the
+    # worker over 3 GB. News articles are far shorter and are never cut.
+    enrich_chunk_chars: int = Field(default=50_000, ge=1000)
     # Language identification (py3langid, streams/ingest/language.py): a body is refused as not English
     # only when another language wins on its prose with more than this probability (1: never) ...
     language_min_confidence: float = Field(default=0.9, ge=0, le=1)

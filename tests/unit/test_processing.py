@@ -8,7 +8,7 @@ import pytest
 from streams.enrich.pipeline import Enricher
 from streams.events import DeadLetterEvent, EnrichedArticleEvent, EntityMentionEvent
 from streams.ingest import RawArticleDecoder
-from streams.processing import BatchProcessor, IncomingMessage, seen_mark
+from streams.processing import BatchProcessor, IncomingMessage, seen_mark, split_body
 
 ENGLISH = "Angela Merkel said on Monday that Germany would back the plan. Merkel spoke in Berlin."
 
@@ -167,3 +167,48 @@ def test_event_ids_are_deterministic_so_a_reprocessed_article_is_recognisable(pr
     bad = [processor.process([message(b"{x", offset=o)], already_seen=lambda _id: None) for o in (4, 4, 5)]
     ids = [r.dead[0][1]["event_id"] for r in bad]
     assert ids[0] == ids[1] != ids[2]
+
+
+def test_split_body_cuts_at_paragraphs_then_sentences_and_keeps_every_character() -> None:
+    body = "First paragraph here. It has two sentences.\n\nSecond one is here. " + "Words go on. " * 20
+    parts = split_body(body, 80)
+    assert "".join(text for _, text in parts) == body
+    assert all(len(text) <= 80 for _, text in parts)
+    assert parts[0] == (0, "First paragraph here. It has two sentences.\n\n")
+    assert all(body[start : start + len(text)] == text for start, text in parts)
+    assert all(text.endswith((". ", "\n\n")) for _, text in parts[:-1])
+    assert split_body("short", 80) == [(0, "short")]
+    unbroken = "x" * 200
+    assert [len(t) for _, t in split_body(unbroken, 80)] == [80, 80, 40]
+
+
+def test_a_long_body_is_enriched_in_parts_and_merged_onto_the_whole_body(registry, nlp, seed_article) -> None:
+    """With parts of ~1,500 characters, the seed article (several parts) comes out as one enrichment
+    whose every offset points into the whole body, each entity once, and a valid schema."""
+    chunked = BatchProcessor(
+        RawArticleDecoder(registry, max_body_bytes=1_000_000), Enricher(nlp), chunk_chars=1500
+    )
+    whole = BatchProcessor(RawArticleDecoder(registry, max_body_bytes=1_000_000), Enricher(nlp))
+    payload = orjson.dumps(seed_article.to_event())
+    assert len(seed_article.body) > 3000
+    (article,) = chunked.process([message(payload)], already_seen=lambda _id: None).enriched
+    (reference,) = whole.process([message(payload)], already_seen=lambda _id: None).enriched
+    body = seed_article.body
+    assert article["body"] == body and article["event_id"] == reference["event_id"]
+    ids = [e["id"] for e in article["entities"]]
+    assert len(ids) == len(set(ids))
+    for entity in article["entities"]:
+        for span in entity["mentions"]:
+            assert body[span["start"] : span["end"]] == span["text"]
+    for quote in article["quotes"]:
+        assert body[quote["start"] : quote["end"]] == quote["text"]
+    for stance in article["stances"]:
+        evidence = stance["evidence"]
+        assert body[evidence["start"] : evidence["end"]] == evidence["text"]
+    # the people the whole parse finds, the parts find too
+    people = {e["name"] for e in reference["entities"] if e["type"] == "PERSON"}
+    assert {"Keir Starmer", "Vladimir Putin"} <= people
+    assert {"Keir Starmer", "Vladimir Putin"} <= {e["name"] for e in article["entities"]}
+    assert article["tone"]["words"] == reference["tone"]["words"]
+    assert article["tone"]["tone"] == pytest.approx(reference["tone"]["tone"], abs=0.01)
+    registry.validate(orjson.loads(EnrichedArticleEvent.from_core(article).dumps()))
