@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
         "broker_heartbeat_interval": settings.kafka_heartbeat_interval_s,
         "broker_rebalance_timeout": settings.kafka_rebalance_timeout_s,
         "broker_commit_interval": settings.kafka_commit_interval_s,
+        "consumer_group_instance_id": settings.kafka_group_instance_id,
         "value_serializer": "orjson",
         "key_serializer": "raw",
     }

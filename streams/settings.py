@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     kafka_heartbeat_interval_s: float = Field(default=1.0, gt=0)
     # How long a rebalance waits for the live workers to rejoin (one busy with a long batch included).
     kafka_rebalance_timeout_s: float = Field(default=60.0, gt=0)
+    # Static group membership (one distinct id per worker, stable across its restarts): a worker that
+    # is restarted under the same id gets its partitions back at once, without the session timeout's
+    # wait or a rebalance of the others. Unset: dynamic membership.
+    kafka_group_instance_id: str | None = None
     # How often processed offsets are committed: the most a crash makes a worker redo.
     kafka_commit_interval_s: float = Field(default=1.0, gt=0)
     # /healthz (streams/health.py): probe the broker this often; degraded when it has not answered for

@@ -71,3 +71,22 @@ def test_a_never_committed_partition_counts_from_zero() -> None:
     h.observe(0, {"raw[0]": 3}, {"raw[0]": None})
     h.observe(35, {"raw[0]": 3}, {"raw[0]": None})
     assert h.report(35)["stalled"] == [{"partition": "raw[0]", "lag": 3, "stalled_s": 35.0}]
+
+
+def test_recovery_settings_reach_the_faust_consumer(tmp_path) -> None:
+    from streams.app import create_app
+    from streams.settings import Settings
+
+    app = create_app(
+        Settings(
+            app_id="stancewire-settings-test",
+            data_dir=tmp_path,
+            kafka_session_timeout_s=7,
+            kafka_heartbeat_interval_s=0.5,
+            kafka_group_instance_id="worker-a",
+        )
+    )
+    assert app.conf.broker_session_timeout == 7 and app.conf.broker_heartbeat_interval == 0.5
+    assert app.conf.broker_commit_interval == 1.0 and app.conf.consumer_group_instance_id == "worker-a"
+    defaults = create_app(Settings(app_id="stancewire-settings-test-2", data_dir=tmp_path))
+    assert defaults.conf.broker_session_timeout == 10 and defaults.conf.consumer_group_instance_id is None
