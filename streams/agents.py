@@ -61,11 +61,14 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
     # article_id → {"body_sha256", "enriched_at"} (older marks: the enriched_at string). Keyed like
     # articles.raw (by article_id) and partitioned by the producer's partitioner, so a worker's table
     # partitions line up with its raw partitions. The body hash tells a replay (same body: duplicate)
-    # from an id conflict (different body: dead-lettered).
+    # from an id conflict (different body: dead-lettered). Keys are the article id's UTF-8 bytes, as
+    # on articles.raw: with str keys Faust wrote them JSON-quoted ('"id"'), which hashes to another
+    # partition than the raw message's, so after a rebalance a worker often did not hold the mark of
+    # an article it was re-reading and enriched it again.
     seen = app.Table(
         "articles-seen",
         default=None,
-        key_type=str,
+        key_type=bytes,
         partitions=settings.topic_partitions,
         use_partitioner=True,
         help="article_ids already enriched: replays of the same article are skipped.",
@@ -125,7 +128,7 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
                     )
                 )
                 continue
-            seen[article_id] = seen_mark(article, result.body_hashes[article_id])
+            seen[article_id.encode()] = seen_mark(article, result.body_hashes[article_id])
             enriched += 1
             latency = _seconds_since(article["ingested_at"])
             if latency is not None:
@@ -170,7 +173,9 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
             ARTICLES_IN.inc(len(messages))
             BATCH_SIZE.observe(len(messages))
             started = time.perf_counter()
-            result = await loop.run_in_executor(executor, processor().process, messages, seen.get)
+            result = await loop.run_in_executor(
+                executor, processor().process, messages, lambda article_id: seen.get(article_id.encode())
+            )
             elapsed = time.perf_counter() - started
             for _ in result.enriched:
                 ENRICHMENT_SECONDS.observe(elapsed)

@@ -205,6 +205,21 @@ def test_same_id_different_body_is_an_id_conflict_and_same_body_a_silent_duplica
     assert orjson.loads(dead["payload"])["body"] == changed and "different body" in dead["error"]
 
 
+def test_dedup_marks_come_back_after_a_restart(running: Pipeline) -> None:
+    """The marks (keyed by the id's bytes, on the raw message's partition) are restored from their
+    changelog: after a restart the same article is a duplicate and a changed one still a conflict."""
+    running.stop_worker()
+    running.start_worker()
+    first = "Emmanuel Macron said on Monday that France would support the new climate plan in Brussels."
+    produce(running, {"id": "wire-42", "body": first}, {"id": "wire-42", "body": first + " He left."})
+    after = running.wait_for_health(
+        lambda h: (
+            h["articles_in"] == 2 and h["articles_in"] == h["enriched"] + h["deadlettered"] + h["duplicates"]
+        )
+    )
+    assert (after["enriched"], after["duplicates"], after["conflicts"]) == (0, 1, 1)
+
+
 def test_healthz_is_degraded_while_the_broker_is_down_and_ok_once_it_is_back(
     running: Pipeline, kafka_broker: Broker
 ) -> None:
