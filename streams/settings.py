@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     kafka_rebalance_timeout_s: float = Field(default=60.0, gt=0)
     # Static group membership (one distinct id per worker, stable across its restarts): a worker that
     # is restarted under the same id gets its partitions back at once, without the session timeout's
-    # wait or a rebalance of the others. Unset: dynamic membership.
+    # wait or a rebalance of the others. Unset (the default): dynamic membership. Experimental: in the
+    # fault suite a restarted static member was once assigned its partition and never consumed it
+    # (/healthz said "stalled"; docs/ingestion.md).
     kafka_group_instance_id: str | None = None
     # How often processed offsets are committed: the most a crash makes a worker redo.
     kafka_commit_interval_s: float = Field(default=1.0, gt=0)
