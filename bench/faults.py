@@ -228,10 +228,27 @@ def account(scenario: str, reader: Reader, deployment: Deployment, ids: list[str
     fingerprints = Counter(a.get("fingerprint") for a in alerts)
     tally.alerts = len(alerts)
     tally.dup_alerts = sum(n - 1 for n in fingerprints.values())
+    if tally.lost:  # what the next person needs: where the lost ones were, where the group stands
+        lost = set(ids) - accounted
+        tally.notes.append(
+            f"lost: {sorted(lost)}; raw partitions: {[partition_for(i.encode(), PARTITIONS) for i in sorted(lost)]}"
+        )
+        tally.notes.append(f"group offsets: {group_offsets(deployment)}")
     unreasoned = [d for d in dead if not d.get("reason")]
     if unreasoned:
         tally.notes.append(f"{len(unreasoned)} dead letters without a reason")
     return tally
+
+
+def group_offsets(deployment: Deployment) -> dict[str, int]:
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=deployment.bootstrap, client_id="faults-admin")
+    try:
+        offsets = admin.list_consumer_group_offsets(deployment.app_id)
+        return {f"{tp.topic}[{tp.partition}]": meta.offset for tp, meta in sorted(offsets.items())}
+    finally:
+        admin.close()
 
 
 def deployment_for(broker: Broker, root: Path, workers: int, static: bool) -> Deployment:
