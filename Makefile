@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LINT_PATHS := streams tests $(wildcard bench)
 
-.PHONY: help setup kafka-jars demo test lint unit integration bench clean train-stances
+.PHONY: help setup kafka-jars demo test lint unit integration bench faults clean train-stances
 
 help:
 	@echo "make demo   set up, start Kafka + the worker, replay seeds/, show the results, stop"
 	@echo "make test   set up, lint (ruff, mypy), run the unit, agent and integration tests"
 	@echo "make bench  benchmarks (see docs/performance.md)"
+	@echo "make faults the fault suite: worker SIGKILLs, broker stops and kills, hostile input (minutes)"
 	@echo "make train-stances   retrain the stance + sentiment model (docs/stances.md)"
 
 # A virtualenv with the project and its dev tools, rebuilt when pyproject.toml changes.
@@ -45,6 +46,11 @@ test: setup kafka-jars lint
 
 bench: setup kafka-jars
 	$(BIN)/python -m bench
+
+# The fault suite (bench/faults.py, docs/ingestion.md): real broker, real workers, SIGKILLs and broker
+# outages; not part of `make test`. FAULTS_ARGS, e.g. "--articles 30 --kills 2 --only kill1".
+faults: setup kafka-jars
+	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
 clean:
 	-bash deploy/kafka/kafka.sh stop

@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
 
+from streams.acks import acknowledged, send, until_acked
 from streams.enrich.pipeline import Enricher
 from streams.events import DeadLetterEvent, EnrichedArticleEvent, EntityMentionEvent, StanceEvent
-from streams.ingest import RawArticleDecoder
+from streams.ingest import InvalidArticle, RawArticleDecoder
 from streams.metrics import (
     ARTICLES_DEADLETTERED,
     ARTICLES_DUPLICATE,
     ARTICLES_ENRICHED,
+    ARTICLES_ID_CONFLICT,
     ARTICLES_IN,
     BATCH_SIZE,
     ENRICHMENT_SECONDS,
@@ -26,7 +28,7 @@ from streams.metrics import (
     MENTIONS_OUT,
     STANCES_OUT,
 )
-from streams.processing import BatchProcessor, BatchResult, IncomingMessage
+from streams.processing import BatchProcessor, BatchResult, IncomingMessage, dead_letter, seen_mark
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,18 +52,23 @@ def build_processor(settings: Settings, enricher: Enricher | None = None) -> Bat
         decoder,
         enricher or Enricher.from_settings(settings),
         max_payload_bytes=settings.deadletter_payload_max_bytes,
+        chunk_chars=settings.enrich_chunk_chars,
     )
 
 
 def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
     """Declare the dedup table and the enrichment agent on ``app``. Returns the agent."""
-    # article_id → when it was enriched. Keyed like articles.raw (by article_id) and partitioned by
-    # the producer's partitioner, so a worker's table partitions line up with its raw partitions.
+    # article_id → {"body_sha256", "enriched_at"} (older marks: the enriched_at string). Keyed like
+    # articles.raw (by article_id) and partitioned by the producer's partitioner, so a worker's table
+    # partitions line up with its raw partitions. The body hash tells a replay (same body: duplicate)
+    # from an id conflict (different body: dead-lettered). Keys are the article id's UTF-8 bytes, as
+    # on articles.raw: with str keys Faust wrote them JSON-quoted ('"id"'), which hashes to another
+    # partition than the raw message's, so after a rebalance a worker often did not hold the mark of
+    # an article it was re-reading and enriched it again.
     seen = app.Table(
         "articles-seen",
         default=None,
-        key_type=str,
-        value_type=str,
+        key_type=bytes,
         partitions=settings.topic_partitions,
         use_partitioner=True,
         help="article_ids already enriched: replays of the same article are skipped.",
@@ -82,26 +89,69 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
         log.info("enrichment model loaded: %s", processor().enricher.models)
 
     async def publish(result: BatchResult) -> None:
+        # 1. Hand every output to the producer, remembering which article each one belongs to.
+        pending: list[tuple[str, str, Awaitable[Any]]] = []
         for article in result.enriched:
-            await topics.enriched.send(
-                key=article["article_id"], value=EnrichedArticleEvent.from_core(article)
+            sent = await send(
+                topics.enriched, key=article["article_id"], value=EnrichedArticleEvent.from_core(article)
             )
-            seen[article["article_id"]] = article["enriched_at"]
+            pending.append((article["article_id"], topics.enriched.get_topic_name(), sent))
+        for mention in result.mentions:
+            sent = await send(
+                topics.mentions, key=mention["entity_id"], value=EntityMentionEvent.from_core(mention)
+            )
+            pending.append((mention["article_id"], topics.mentions.get_topic_name(), sent))
+        for stance in result.stances:
+            key = f"{stance['holder']}|{stance['target']}"
+            sent = await send(topics.stances, key=key, value=StanceEvent.from_core(stance))
+            pending.append((stance["article_id"], topics.stances.get_topic_name(), sent))
+        # 2. Wait for the broker's acknowledgement of each (retrieving every failure: none is left
+        # to "exception was never retrieved").
+        failures = await acknowledged(pending)
+        # 3. Only now the dedup marks: an id is marked once its outputs are on the broker. An article
+        # with an output refused is dead-lettered with the reason and not marked (a replay retries it).
+        dead = list(result.dead)
+        enriched = 0
+        for article in result.enriched:
+            article_id = article["article_id"]
+            if article_id in failures:
+                message = result.sources[article_id]
+                error = InvalidArticle(
+                    "publish_failed",
+                    f"enriched, but Kafka refused an output event: {failures[article_id]}",
+                    article_id=article_id,
+                )
+                dead.append(
+                    (
+                        message,
+                        dead_letter(message, error, max_payload_bytes=settings.deadletter_payload_max_bytes),
+                    )
+                )
+                continue
+            seen[article_id.encode()] = seen_mark(article, result.body_hashes[article_id])
+            enriched += 1
             latency = _seconds_since(article["ingested_at"])
             if latency is not None:
                 INGEST_TO_ENRICHED_SECONDS.observe(latency)
-        for mention in result.mentions:
-            await topics.mentions.send(key=mention["entity_id"], value=EntityMentionEvent.from_core(mention))
-        for stance in result.stances:
-            key = f"{stance['holder']}|{stance['target']}"
-            await topics.stances.send(key=key, value=StanceEvent.from_core(stance))
-        for message, dead in result.dead:
+        letters: list[tuple[int, str, Awaitable[Any]]] = []
+        for index, (message, letter) in enumerate(dead):
             log.warning(
-                "dead-lettered %s[%s]@%s: %s", message.topic, message.partition, message.offset, dead["error"]
+                "dead-lettered %s[%s]@%s: %s",
+                message.topic,
+                message.partition,
+                message.offset,
+                letter["error"],
             )
-            await topics.deadletter.send(key=message.key, value=DeadLetterEvent.from_core(dead))
-            ARTICLES_DEADLETTERED.labels(dead["reason"]).inc()
-        ARTICLES_ENRICHED.inc(len(result.enriched))
+            sent = await send(topics.deadletter, key=message.key, value=DeadLetterEvent.from_core(letter))
+            letters.append((index, topics.deadletter.get_topic_name(), sent))
+        for index in await acknowledged(letters):  # the rare refused one: again until it is taken
+            message, letter = dead[index]
+            await until_acked(topics.deadletter, key=message.key, value=DeadLetterEvent.from_core(letter))
+        for _, letter in dead:
+            ARTICLES_DEADLETTERED.labels(letter["reason"]).inc()
+            if letter["reason"] == "id_conflict":
+                ARTICLES_ID_CONFLICT.inc()
+        ARTICLES_ENRICHED.inc(enriched)
         ARTICLES_DUPLICATE.inc(len(result.duplicates))
         MENTIONS_OUT.inc(len(result.mentions))
         STANCES_OUT.inc(len(result.stances))
@@ -124,7 +174,7 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
             BATCH_SIZE.observe(len(messages))
             started = time.perf_counter()
             result = await loop.run_in_executor(
-                executor, processor().process, messages, lambda article_id: seen.get(article_id) is not None
+                executor, processor().process, messages, lambda article_id: seen.get(article_id.encode())
             )
             elapsed = time.perf_counter() - started
             for _ in result.enriched:

@@ -69,6 +69,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
         "producer_linger": settings.producer_linger_s,
         "producer_max_batch_size": min(settings.producer_max_batch_bytes, settings.max_message_bytes),
         "consumer_max_fetch_size": settings.max_message_bytes,
+        "broker_session_timeout": settings.kafka_session_timeout_s,
+        "broker_heartbeat_interval": settings.kafka_heartbeat_interval_s,
+        "broker_rebalance_timeout": settings.kafka_rebalance_timeout_s,
+        "broker_commit_interval": settings.kafka_commit_interval_s,
+        "consumer_group_instance_id": settings.kafka_group_instance_id,
         "value_serializer": "orjson",
         "key_serializer": "raw",
     }

@@ -50,6 +50,7 @@ class EnrichedArticleEvent(Event):
     stances: list[dict[str, Any]]
     tone: dict[str, float]
     models: dict[str, str]
+    event_id: str | None = None
 
 
 class EntityMentionEvent(Event):
@@ -63,6 +64,7 @@ class EntityMentionEvent(Event):
     published: str | None
     source: str | None
     enriched_at: str
+    event_id: str | None = None
 
 
 class StanceEvent(Event):
@@ -79,6 +81,7 @@ class StanceEvent(Event):
     evidence: dict[str, Any]
     published: str | None
     enriched_at: str
+    event_id: str | None = None
 
 
 class DeadLetterEvent(Event):
@@ -96,3 +99,4 @@ class DeadLetterEvent(Event):
     source_offset: int | None
     received_at: str
     language: dict[str, Any] | None = None
+    event_id: str | None = None

@@ -12,6 +12,11 @@ ARTICLES_DUPLICATE = Counter(
 ARTICLES_DEADLETTERED = Counter(
     "stancewire_articles_deadlettered_total", "Messages sent to the dead-letter topic.", ["reason"]
 )
+ARTICLES_ID_CONFLICT = Counter(
+    "stancewire_articles_id_conflict_total",
+    "Messages whose article_id was already enriched with a different body (dead-lettered as id_conflict,"
+    " so also counted in stancewire_articles_deadlettered_total).",
+)
 STANCES_OUT = Counter("stancewire_stances_total", "stance events published.")
 MENTIONS_OUT = Counter("stancewire_entity_mentions_total", "entity.mention events published.")
 ENRICHMENT_SECONDS = Histogram(

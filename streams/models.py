@@ -93,6 +93,7 @@ class PublishedStance(Stance):
     article_id: str
     published: str | None
     enriched_at: str
+    event_id: NotRequired[str]  # deterministic: the same input gives the same id (streams.processing)
 
 
 class EnrichedArticle(TypedDict):
@@ -111,6 +112,7 @@ class EnrichedArticle(TypedDict):
     stances: list[Stance]
     tone: dict[str, float]
     models: dict[str, str]
+    event_id: NotRequired[str]  # deterministic: the same input gives the same id (streams.processing)
 
 
 class EntityMention(TypedDict):
@@ -124,6 +126,7 @@ class EntityMention(TypedDict):
     published: str | None
     source: str
     enriched_at: str
+    event_id: NotRequired[str]  # deterministic: the same input gives the same id (streams.processing)
 
 
 class DeadLetter(TypedDict):
@@ -142,3 +145,5 @@ class DeadLetter(TypedDict):
     received_at: str
     # not_english only: the language the body was detected in, {"code", "name", "confidence"}.
     language: NotRequired[dict[str, Any]]
+    # deterministic: source topic, partition, offset and reason (the same message, the same id)
+    event_id: NotRequired[str]

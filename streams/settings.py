@@ -58,6 +58,27 @@ class Settings(BaseSettings):
     # 10 ms adds at most 10 ms per hop.
     producer_linger_s: float = Field(default=0.01, ge=0)
     producer_max_batch_bytes: int = Field(default=1024 * 1024, ge=16384)
+    # Consumer group liveness (docs/ingestion.md, "After a crash"): a worker that dies stops
+    # heartbeating and its partitions go to the others once the broker has missed it for the session
+    # timeout (Faust's default, 60 s, stalled them for a minute and more). The broker refuses less
+    # than its group.min.session.timeout.ms (6 s by default); the heartbeat must be well under it.
+    kafka_session_timeout_s: float = Field(default=10.0, ge=6.0)
+    kafka_heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    # How long a rebalance waits for the live workers to rejoin (one busy with a long batch included).
+    kafka_rebalance_timeout_s: float = Field(default=60.0, gt=0)
+    # Static group membership (one distinct id per worker, stable across its restarts): a worker that
+    # is restarted under the same id gets its partitions back at once, without the session timeout's
+    # wait or a rebalance of the others. Unset (the default): dynamic membership. Experimental: in the
+    # fault suite a restarted static member was once assigned its partition and never consumed it
+    # (/healthz said "stalled"; docs/ingestion.md).
+    kafka_group_instance_id: str | None = None
+    # How often processed offsets are committed: the most a crash makes a worker redo.
+    kafka_commit_interval_s: float = Field(default=1.0, gt=0)
+    # /healthz (streams/health.py): probe the broker this often; degraded when it has not answered for
+    # broker_timeout, or a watched partition has had messages waiting with no commit for stall_s.
+    health_probe_interval_s: float = Field(default=2.0, gt=0)
+    health_broker_timeout_s: float = Field(default=10.0, gt=0)
+    health_stall_s: float = Field(default=120.0, gt=0)
 
     # --- Input limits ---------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_000_000, ge=1)
@@ -67,6 +88,10 @@ class Settings(BaseSettings):
     # How much of a refused payload the dead-letter event keeps (the rest is described by size + hash).
     deadletter_payload_max_bytes: int = Field(default=64 * 1024, ge=256)
     min_body_words: int = Field(default=1, ge=0)
+    # A body longer than this (characters) is enriched in parts of at most this size, cut at paragraph
+    # or sentence ends, and merged back (streams/processing.py): one parse of a 990 KB body took the
+    # worker over 3 GB. News articles are far shorter and are never cut.
+    enrich_chunk_chars: int = Field(default=50_000, ge=1000)
     # Language identification (py3langid, streams/ingest/language.py): a body is refused as not English
     # only when another language wins on its prose with more than this probability (1: never) ...
     language_min_confidence: float = Field(default=0.9, ge=0, le=1)

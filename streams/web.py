@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from typing import Any
 
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from streams.metrics import ARTICLES_DEADLETTERED, ARTICLES_DUPLICATE, ARTICLES_ENRICHED, ARTICLES_IN
+from streams.health import Health
+from streams.metrics import (
+    ARTICLES_DEADLETTERED,
+    ARTICLES_DUPLICATE,
+    ARTICLES_ENRICHED,
+    ARTICLES_ID_CONFLICT,
+    ARTICLES_IN,
+)
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def _total(counter: Any) -> int:
@@ -22,20 +34,88 @@ def _total(counter: Any) -> int:
     )
 
 
-def register_web(app: faust.App, settings: Settings) -> None:
+def _name(tp: Any) -> str:
+    return f"{tp.topic}[{tp.partition}]"
+
+
+async def probe(app: faust.App, settings: Settings, health: Health, watched: set[str]) -> None:
+    """Every ``health_probe_interval_s``: ask the broker for metadata and for the end offsets of the
+    watched partitions this worker holds (its own client, no group), and hand the answers to
+    ``health``; no answer within ``health_broker_timeout_s`` is a failed probe."""
+    from aiokafka import AIOKafkaConsumer
+
+    from streams.alerts.agents import aiokafka_options
+
+    client: Any = None
+    timeout = settings.health_broker_timeout_s
+    while True:
+        try:
+            if client is None:
+                client = AIOKafkaConsumer(
+                    group_id=None,
+                    enable_auto_commit=False,
+                    client_id=f"{settings.app_id}-health",
+                    request_timeout_ms=int(timeout * 1000),
+                    **aiokafka_options(settings),
+                )
+                await asyncio.wait_for(client.start(), timeout)
+            await asyncio.wait_for(client.topics(), timeout)
+            consumer = app.consumer
+            mine = [tp for tp in consumer.assignment() if tp.topic in watched]
+            ends = await asyncio.wait_for(client.end_offsets(mine), timeout) if mine else {}
+            committed = getattr(consumer, "_committed_offset", {})
+            health.observe(
+                time.monotonic(),
+                {_name(tp): end for tp, end in ends.items()},
+                {_name(tp): committed.get(tp) for tp in mine},
+            )
+        except asyncio.CancelledError:
+            if client is not None:
+                await client.stop()
+            raise
+        except Exception as exc:  # unreachable, timed out, not yet started: all say the same
+            health.broker_failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            if client is not None:
+                try:
+                    await client.stop()
+                except Exception:
+                    log.debug("health probe client did not stop cleanly", exc_info=True)
+                client = None
+        await asyncio.sleep(settings.health_probe_interval_s)
+
+
+def register_web(app: faust.App, settings: Settings) -> Health:
+    health = Health(
+        stall_s=settings.health_stall_s,
+        broker_timeout_s=settings.health_broker_timeout_s,
+        started_at=time.monotonic(),
+    )
+    watched = {settings.topic(name) for name in ("raw", "enriched", "alerts_input")}
+
+    @app.task
+    async def health_probe() -> None:
+        await probe(app, settings, health, watched)
+
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
+        report = health.report(time.monotonic())
         return web.json(
             {
-                "status": "ok",
+                **report,
                 "app": settings.app_id,
                 "articles_in": _total(ARTICLES_IN),
                 "enriched": _total(ARTICLES_ENRICHED),
                 "duplicates": _total(ARTICLES_DUPLICATE),
                 "deadlettered": _total(ARTICLES_DEADLETTERED),
-            }
+                # id conflicts are dead letters too (reason id_conflict): in = enriched + deadlettered
+                # + duplicates holds with them inside deadlettered.
+                "conflicts": _total(ARTICLES_ID_CONFLICT),
+            },
+            status=503 if report["status"] != "ok" else 200,
         )
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    return health

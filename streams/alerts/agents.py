@@ -19,7 +19,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,11 +28,20 @@ import faust
 import httpx
 from faust.tables.globaltable import GlobalTable
 
-from streams.alerts.articles import NotAnArticle, iso, parse_time, project_article
+from streams import acks
+from streams.alerts.articles import NotAnArticle, iso, parse_time, project_article, routing_dead_letter
 from streams.alerts.delivery import DeliveryHub, DeliveryJob, DeliveryResult, WebhookSender, dead_letter
 from streams.alerts.engine import AlertEngine, AlertState, EngineConfig, Outcome
 from streams.alerts.feed import AlertFeed, FeedEvent
-from streams.alerts.metrics import ALERT_ARTICLES, ALERT_INVALID, ALERTS_OUT, ALERTS_SUPPRESSED, MATCH_SECONDS
+from streams.alerts.metrics import (
+    ALERT_ARTICLES,
+    ALERT_INVALID,
+    ALERT_ROUTING_FAILED,
+    ALERTS_OUT,
+    ALERTS_SUPPRESSED,
+    MATCH_SECONDS,
+)
+from streams.alerts.state import Staged
 from streams.alerts.subscriptions import Subscription, SubscriptionBook, SubscriptionRequests
 from streams.alerts.web import register_views
 from streams.alerts.webhooks import webhook_allowlist
@@ -160,6 +169,9 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
         help="subscription id → subscription.v1 document (the compacted subscriptions topic).",
     )
     app.tables.add(subscriptions)
+    # Sized like the article topics (the broker default of 1 MB refused the copy of a 990 KB article,
+    # silently): the copy carries no body, but a long article's entities and evidence can still be
+    # large. `stancewire topics create` / the worker create it with the same size (kafka/admin.py).
     alert_input = app.topic(
         settings.topic("alerts_input"),
         partitions=1,
@@ -168,12 +180,23 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
         key_serializer="raw",
         value_serializer="orjson",
         internal=True,
+        config={"max.message.bytes": str(settings.max_message_bytes)},
     )
 
     def table(name: str, what: str) -> Any:
         # Co-partitioned with alerts.input (1 partition): written only by alert-match, with its event.
         return app.Table(name, default=None, key_type=str, partitions=1, help=what)
 
+    # The engine writes through Staged mappings: the tables (and their changelogs) get an event's state
+    # only after its alerts were acknowledged (see Staged; docs/alerting.md, "After a crash").
+    staged = [
+        Staged(table("alert-articles", "article_id → shift/spike signals when first seen")),
+        Staged(table("alert-shift", "holder|target → rolling sentiment history")),
+        Staged(table("alert-spike", "entity_id → articles per tumbling window")),
+        Staged(table("alert-fingerprints", "match fingerprint → when it was handled")),
+        Staged(table("alert-digests", "subscription_id → held digest alerts")),
+        Staged(table("alert-story-alerts", "subscription_id|story_id → the story's first alert")),
+    ]
     engine = AlertEngine(
         EngineConfig(
             shift_window=settings.alert_shift_window,
@@ -181,14 +204,7 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
             spike_baseline_windows=settings.alert_spike_baseline_windows,
             digest_max_items=settings.alert_digest_max_items,
         ),
-        AlertState(
-            articles=table("alert-articles", "article_id → shift/spike signals when first seen"),
-            shift=table("alert-shift", "holder|target → rolling sentiment history"),
-            spike=table("alert-spike", "entity_id → articles per tumbling window"),
-            fingerprints=table("alert-fingerprints", "match fingerprint → when it was handled"),
-            digests=table("alert-digests", "subscription_id → held digest alerts"),
-            story_alerts=table("alert-story-alerts", "subscription_id|story_id → the story's first alert"),
-        ),
+        AlertState(*staged),
     )
     # Stories and positions (streams/stories) are judged in the same single-partition step as the
     # alerts: any article may join any open story, and a per-story subscription needs the article's
@@ -235,27 +251,51 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
 
     # --- Matching -------------------------------------------------------------------------------
     @app.agent(topics.enriched, name="alert-route")
-    async def route(stream: AsyncIterable[Any]) -> None:
-        async for article in stream:
-            try:
-                projected = project_article(article)
-            except NotAnArticle as exc:
-                ALERT_INVALID.inc()
-                log.warning("alerting skips an event on %s: %s", topics.enriched.get_topic_name(), exc)
-                continue
-            await alert_input.send(
-                key=projected["article_id"],
-                value={
+    async def route(stream: Any) -> None:
+        # Every copy is acknowledged by the broker before the batch's offsets move on; a refused one
+        # (too large, topic gone) is dead-lettered on alerts.deadletter with the reason.
+        async for events in stream.take_events(64, within=0.05):
+            pending: list[tuple[int, str, Awaitable[Any]]] = []
+            copies: list[tuple[Any, dict[str, Any]]] = []
+            for event in events:
+                try:
+                    projected = project_article(event.value)
+                except NotAnArticle as exc:
+                    ALERT_INVALID.inc()
+                    log.warning("alerting skips an event on %s: %s", topics.enriched.get_topic_name(), exc)
+                    continue
+                copy = {
                     "type": "article",
                     "at": iso(datetime.now(UTC)),
                     "article": projected,
-                    "sketch": sketch_article(article),
-                },
-            )
+                    "sketch": sketch_article(event.value),
+                }
+                sent = await acks.send(alert_input, key=projected["article_id"], value=copy)
+                pending.append((len(copies), alert_input.get_topic_name(), sent))
+                copies.append((event, copy))
+            for index, why in (await acks.acknowledged(pending)).items():
+                event, copy = copies[index]
+                ALERT_ROUTING_FAILED.inc()
+                letter = routing_dead_letter(
+                    copy,
+                    error=why,
+                    topic=event.message.topic,
+                    partition=event.message.partition,
+                    offset=event.message.offset,
+                    max_payload_bytes=settings.deadletter_payload_max_bytes,
+                )
+                await acks.until_acked(topics.alerts_deadletter, key=letter["article_id"], value=letter)
 
     async def publish(outcome: Outcome) -> None:
+        pending: list[tuple[int, str, Awaitable[Any]]] = []
+        for index, alert in enumerate(outcome.alerts):
+            sent = await acks.send(topics.alerts, key=alert["subscription_id"], value=alert)
+            pending.append((index, topics.alerts.get_topic_name(), sent))
+        refused = await acks.acknowledged(pending)
+        for index in refused:  # the alert is kept: again until the broker takes it
+            alert = outcome.alerts[index]
+            await acks.until_acked(topics.alerts, key=alert["subscription_id"], value=alert)
         for alert in outcome.alerts:
-            await topics.alerts.send(key=alert["subscription_id"], value=alert)
             ALERTS_OUT.labels(alert["kind"]).inc()
         ALERTS_SUPPRESSED.labels("muted").inc(outcome.muted)
         ALERTS_SUPPRESSED.labels("held_for_digest").inc(outcome.held)
@@ -285,8 +325,12 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
             except Exception:  # one malformed event must not stop alerting for everyone
                 ALERT_INVALID.inc()
                 log.exception("alert matching failed on %s@%s", event.message.partition, event.message.offset)
+                for mapping in staged:
+                    mapping.discard()
                 continue
             await publish(outcome)
+            for mapping in staged:  # the alerts are on the broker: now the state may say so
+                mapping.commit()
 
     @app.timer(interval=settings.alert_tick_s, on_leader=True, name="alert-tick")
     async def tick() -> None:

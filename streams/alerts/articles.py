@@ -7,9 +7,12 @@ keeps the internal alerting topic small whatever the article's length.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 MAX_MENTIONS = 3
 CONTEXT_CHARS = 240
@@ -154,4 +157,35 @@ def article_header(article: Mapping[str, Any]) -> dict[str, Any]:
         "url": article.get("url"),
         "published": article.get("published"),
         "source": article.get("source"),
+    }
+
+
+def routing_dead_letter(
+    message: Mapping[str, Any],
+    *,
+    error: str,
+    topic: str | None,
+    partition: int | None,
+    offset: int | None,
+    max_payload_bytes: int,
+) -> dict[str, Any]:
+    """A ``deadletter.v1`` event (reason ``alert_routing_failed``, for alerts.deadletter) for an
+    enriched article whose copy for matching Kafka refused: the copy itself (no body) is the payload."""
+    payload = orjson.dumps(message)
+    article = message.get("article")
+    article_id = article.get("article_id") if isinstance(article, Mapping) else None
+    return {
+        "schema": "deadletter.v1",
+        "reason": "alert_routing_failed",
+        "error": f"the article was enriched but could not be handed to alert matching: {error}",
+        "payload": payload[:max_payload_bytes].decode("utf-8", errors="ignore"),
+        "payload_encoding": "utf-8",
+        "payload_bytes": len(payload),
+        "payload_truncated": len(payload) > max_payload_bytes,
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "article_id": article_id if isinstance(article_id, str) else None,
+        "source_topic": topic,
+        "source_partition": partition,
+        "source_offset": offset,
+        "received_at": iso(datetime.now(UTC)),
     }

@@ -10,6 +10,10 @@ ALERT_ARTICLES = Counter(
 ALERT_INVALID = Counter(
     "stancewire_alert_invalid_total", "Events on articles.enriched alerting could not use."
 )
+ALERT_ROUTING_FAILED = Counter(
+    "stancewire_alert_routing_failed_total",
+    "Enriched articles whose copy for alert matching Kafka refused (dead-lettered on alerts.deadletter).",
+)
 ALERTS_OUT = Counter("stancewire_alerts_total", "Alerts published on the alerts topic.", ["kind"])
 ALERTS_SUPPRESSED = Counter(
     "stancewire_alerts_suppressed_total", "New matches not alerted at once.", ["reason"]

@@ -12,7 +12,7 @@ replayed in a minute behaves like the weeks it describes.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,3 +90,59 @@ def observe_spike(
         "baseline_windows": baseline_windows,
     }
     return {"windows": kept}, signal
+
+
+_DELETED = object()
+
+
+class Staged(MutableMapping[str, Any]):
+    """A mapping whose writes wait: reads see them at once, the underlying mapping (a Faust table,
+    whose every write goes to its changelog) gets them on ``commit``. The matcher commits only after
+    the broker acknowledged the alerts of the event, so a crash in between leaves state that does not
+    know the alerts, and the event, read again, makes the same alerts (same fingerprints) instead of
+    none: an alert may repeat, it is never lost."""
+
+    def __init__(self, backing: MutableMapping[str, Any]) -> None:
+        self.backing = backing
+        self.pending: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.pending:
+            value = self.pending[key]
+            if value is _DELETED:
+                raise KeyError(key)
+            return value
+        value = self.backing.get(key)
+        if value is None and key not in self.backing:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.pending[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.pending[key] = _DELETED
+
+    def __iter__(self) -> Iterator[str]:
+        for key in list(self.backing):
+            if key not in self.pending:
+                yield key
+        for key, value in list(self.pending.items()):
+            if value is not _DELETED:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def commit(self) -> None:
+        for key, value in self.pending.items():
+            if value is _DELETED:
+                self.backing.pop(key, None)
+            else:
+                self.backing[key] = value
+        self.pending.clear()
+
+    def discard(self) -> None:
+        self.pending.clear()

@@ -22,11 +22,13 @@ PIPELINE_TOPICS = (
     "subscriptions",
     "alerts_deadletter",
     "stories",
+    "alerts_input",
 )
 # Alerting's subscriptions: a compacted table of record (key = subscription id), one partition because
 # every worker reads all of it as a Faust GlobalTable.
 COMPACTED_TOPICS = ("subscriptions",)
-SINGLE_PARTITION_TOPICS = ("subscriptions",)
+# alerts.input: the matching stage's input, one partition so that shift / spike state is whole.
+SINGLE_PARTITION_TOPICS = ("subscriptions", "alerts_input")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     big_messages = {"max.message.bytes": str(settings.max_message_bytes)}
     specs = []
     for key in PIPELINE_TOPICS:
-        config = dict(big_messages) if key in ("raw", "enriched", "deadletter") else {}
+        config = dict(big_messages) if key in ("raw", "enriched", "deadletter", "alerts_input") else {}
         if key in COMPACTED_TOPICS:
             config["cleanup.policy"] = "compact"
         partitions = 1 if key in SINGLE_PARTITION_TOPICS else settings.topic_partitions

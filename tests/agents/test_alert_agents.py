@@ -93,6 +93,47 @@ def test_route_projects_enriched_articles_onto_the_alerting_topic(faust_app, cap
     )
 
 
+def test_a_copy_kafka_refuses_is_dead_lettered_with_the_reason(
+    faust_app, captured, monkeypatch, registry, caplog
+) -> None:
+    """The refusal the 990 KB article met on alerts.input is awaited, not left unretrieved: the copy
+    goes to alerts.deadletter with the reason, and the next article is routed as usual."""
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    sent: list[tuple[str, Any, Any]] = []
+
+    async def refuse_big(self, *args, key=None, value=None, **kwargs):
+        sent.append((self.get_topic_name(), key, value))
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        if self.get_topic_name() == "alerts.input" and key == "huge":
+            future.set_exception(MessageSizeTooLargeError("The message is 1048712 bytes"))
+        else:
+            future.set_result(None)
+        return future
+
+    monkeypatch.setattr(type(faust_app.topic("x")), "send", refuse_big)
+
+    async def scenario() -> None:
+        start(faust_app)
+        async with faust_app.agents["alert-route"].test_context() as tested:
+            await tested.put(enriched_article("huge", mentions=["Ukraine"]), key="huge")
+            await tested.put(enriched_article("a2", mentions=["Ukraine"]), key="a2")
+            await wait_for(lambda: any(topic == "alerts.deadletter" for topic, _, _ in sent))
+
+    asyncio.run(scenario())
+    assert [(topic, key) for topic, key, _ in sent] == [
+        ("alerts.input", "huge"),
+        ("alerts.input", "a2"),
+        ("alerts.deadletter", "huge"),
+    ]
+    letter = sent[-1][2]
+    registry.validate(letter)
+    assert letter["reason"] == "alert_routing_failed" and letter["article_id"] == "huge"
+    assert "MessageSizeTooLargeError" in letter["error"]
+    assert orjson.loads(letter["payload"])["article"]["article_id"] == "huge"
+    assert "never retrieved" not in caplog.text
+
+
 def test_match_publishes_one_alert_per_subscription_and_article_and_writes_state(
     faust_app, captured, registry
 ) -> None:

@@ -13,6 +13,16 @@ from streams.settings import Settings
 ENGLISH = "Angela Merkel said on Monday that Germany would back the plan. Merkel spoke in Berlin."
 
 
+def acked(exc: BaseException | None = None) -> asyncio.Future:
+    """What awaiting Faust's send gives: a future the broker's acknowledgement (or refusal) settles."""
+    future: asyncio.Future = asyncio.get_running_loop().create_future()
+    if exc is None:
+        future.set_result(None)
+    else:
+        future.set_exception(exc)
+    return future
+
+
 @pytest.fixture()
 def faust_app(nlp, tmp_path):
     from streams.app import create_app
@@ -28,6 +38,7 @@ def test_agent_publishes_enriched_mentions_and_dead_letters(faust_app, monkeypat
 
     async def capture(self, *args, key=None, value=None, **kwargs):
         sent.append((self.get_topic_name(), key, orjson.loads(value.dumps())))
+        return acked()
 
     changelog: dict[str, object] = {}
 
@@ -62,6 +73,55 @@ def test_agent_publishes_enriched_mentions_and_dead_letters(faust_app, monkeypat
     assert topics.count("entities.mentions") >= 5
     enriched_ids = [key for topic, key, _ in sent if topic == "articles.enriched"]
     assert seed_article.article_id in enriched_ids
-    assert set(changelog) == set(enriched_ids)
+    # keyed by the id's bytes, as on articles.raw (so the mark lands on the raw message's partition)
+    assert set(changelog) == {key.encode() for key in enriched_ids}
+    for article_id in enriched_ids:  # the dedup mark keeps the body's hash
+        assert set(changelog[article_id.encode()]) == {"body_sha256", "enriched_at"}
+    table = faust_app.tables["articles-seen"]
+    assert table.key_serializer == "raw"
     dead = next(value for topic, _, value in sent if topic == "articles.deadletter")
     assert dead["reason"] == "invalid_json" and dead["payload"] == "{broken"
+
+
+def test_refused_outputs_dead_letter_the_article_and_leave_it_unmarked(faust_app, monkeypatch, caplog):
+    """Kafka refusing an output (here MessageSizeTooLargeError on the mentions) is retrieved, not left
+    to "exception was never retrieved": the article is dead-lettered with the reason and its id is not
+    marked, so a later replay enriches it again; the other article of the batch is unaffected."""
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    sent: list[tuple[str, object, dict]] = []
+    changelog: dict[str, object] = {}
+    poisoned = "Vladimir Putin spoke in Moscow on Friday about the war. Putin said the talks had failed."
+
+    async def capture(self, *args, key=None, value=None, **kwargs):
+        data = orjson.loads(value.dumps())
+        sent.append((self.get_topic_name(), key, data))
+        refused = self.get_topic_name().endswith("mentions") and "Putin" in data.get("name", "")
+        return acked(MessageSizeTooLargeError("the message is too large") if refused else None)
+
+    def capture_changelog(self, partition, key, value, *args, **kwargs):
+        changelog[key] = value
+        return SimpleNamespace(message=SimpleNamespace(partition=partition or 0))
+
+    async def scenario() -> None:
+        faust_app.loop = asyncio.get_running_loop()
+        faust_app.finalize()
+        faust_app.flow_control.resume()
+        monkeypatch.setattr(type(faust_app.topic("x")), "send", capture)
+        table = faust_app.tables["articles-seen"]
+        monkeypatch.setattr(type(table), "send_changelog", capture_changelog)
+        agent = faust_app.agents["enrich-articles"]
+        async with agent.test_context() as tested:
+            await tested.put(orjson.dumps({"id": "fine", "body": ENGLISH}))
+            await tested.put(orjson.dumps({"id": "poisoned", "body": poisoned}))
+            for _ in range(200):
+                if any(s[0].endswith("deadletter") for s in sent):
+                    break
+                await asyncio.sleep(0.05)
+
+    asyncio.run(scenario())
+    (dead,) = [value for topic, _, value in sent if topic == "articles.deadletter"]
+    assert dead["reason"] == "publish_failed" and dead["article_id"] == "poisoned"
+    assert "MessageSizeTooLargeError" in dead["error"] and "entities.mentions" in dead["error"]
+    assert set(changelog) == {b"fine"}
+    assert "never retrieved" not in caplog.text

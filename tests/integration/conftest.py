@@ -38,11 +38,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class Broker:
+    """The test broker, with the environment kafka.sh needs to stop and start it again on the same
+    ports and data (``env`` is None for a broker the tests did not start: it cannot be controlled)."""
+
+    bootstrap: str
+    env: dict[str, str] | None = None
+
+    def kafka(self, command: str, timeout: float = 300) -> None:
+        assert self.env is not None, "not our broker"
+        subprocess.run(["bash", str(KAFKA_SH), command], check=True, env=self.env, timeout=timeout)
+
+
 @pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     existing = os.environ.get("STANCEWIRE_TEST_BOOTSTRAP")
     if existing:
-        yield existing
+        yield Broker(existing)
         return
     data_dir = tmp_path_factory.mktemp("kafka")
     env = {
@@ -53,10 +66,15 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     subprocess.run(["bash", str(KAFKA_SH), "start"], check=True, env=env, timeout=900)
     try:
-        yield f"127.0.0.1:{env['KAFKA_PORT']}"
+        yield Broker(f"127.0.0.1:{env['KAFKA_PORT']}", env)
     finally:
         subprocess.run(["bash", str(KAFKA_SH), "stop"], check=False, env=env, timeout=120)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(kafka_broker: Broker) -> str:
+    return kafka_broker.bootstrap
 
 
 @dataclass
@@ -148,6 +166,21 @@ class Pipeline:
                 return health
             time.sleep(0.25)
         raise TimeoutError(f"health never matched; last {health}\n{self.worker_log()}")
+
+    def wait_for_health_ok(self, timeout: float = 120) -> dict[str, Any]:
+        """Until /healthz answers 200 with status ok (it answers 503 while degraded)."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{self.web_port}/healthz", timeout=2)
+                last = response.text
+                if response.status_code == 200 and response.json()["status"] == "ok":
+                    return dict(response.json())
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(0.5)
+        raise TimeoutError(f"health never ok; last {last}\n{self.worker_log()}")
 
     def producer(self) -> KafkaProducer:
         return KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
