@@ -15,7 +15,8 @@ Three sources, all over the parsed doc, the resolved entities and the attributed
   *topics* (no training data has topic targets) and, measured on valid, what docs/quality.md lists.
 
 ``sentiment`` is the directed strength p(holder → target positive) − p(holder → target negative)
-for a pair stance, the target sentiment score otherwise; it never contradicts the polarity in sign.
+for a pair stance (on the decision's scale, see :mod:`streams.stancemodel.decision`), the target
+sentiment score otherwise; it never contradicts the polarity in sign.
 
 Work is split in two so that the model runs once per batch of articles, not per article: ``plan()``
 (pure parse logic) gives the sentences to read with their spans and pairs; ``finalize()`` turns the
@@ -227,8 +228,8 @@ class StanceExtractor:
                 evidence = TextSpan(
                     start=sentence.start, end=sentence.end, text=text[sentence.start : sentence.end]
                 )
-                for (i, j), probs, label in zip(
-                    sentence.pairs, result.pair_scores, result.pair_classes, strict=True
+                for n, ((i, j), probs, label) in enumerate(
+                    zip(sentence.pairs, result.pair_scores, result.pair_classes, strict=True)
                 ):
                     if probs is None or not label:
                         continue
@@ -238,7 +239,14 @@ class StanceExtractor:
                         or types.get(sentence.span_ids[target]) not in TARGET_TYPES
                     ):
                         continue
-                    positive, negative = (probs[1], probs[3]) if label in (1, 3) else (probs[2], probs[4])
+                    # Directed strength on the decision's scale (the biased log-probabilities, see
+                    # streams.stancemodel.decision), so that its sign always agrees with the class.
+                    decided = result.pair_decision[n] if result.pair_decision else None
+                    if decided is None:
+                        decided = probs
+                    positive, negative = (
+                        (decided[1], decided[3]) if label in (1, 3) else (decided[2], decided[4])
+                    )
                     keep(
                         Stance(
                             holder=sentence.span_ids[holder],

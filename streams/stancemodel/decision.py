@@ -25,6 +25,17 @@ def decide(probabilities: np.ndarray, bias: np.ndarray | None = None) -> np.ndar
     return np.asarray(np.argmax(logp, axis=-1))
 
 
+def decision_distribution(probabilities: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """The probabilities the decision compares: softmax(log p + bias). Its largest entry is the class
+    :func:`decide` gives, so a signed strength read from it (p(positive) − p(negative) in the chosen
+    direction) always agrees with that class in sign; without biases it is ``probabilities``."""
+    if bias is None:
+        return probabilities
+    scores = np.log(np.clip(probabilities, 1e-12, 1.0)) + bias
+    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.asarray(scores / scores.sum(axis=-1, keepdims=True))
+
+
 def macro_f1(gold: np.ndarray, predicted: np.ndarray, classes: int) -> float:
     total = 0.0
     for k in range(classes):

@@ -22,7 +22,7 @@ import functools
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ import numpy as np
 
 from streams.inference import cpu_session
 from streams.sentiment.base import POLARITIES, TargetSentiment, check_span
-from streams.stancemodel.decision import decide
+from streams.stancemodel.decision import decide, decision_distribution
 from streams.stancemodel.encoding import SpanMarker
 
 MODEL_NAME = "stance-sentiment-v1"
@@ -81,6 +81,8 @@ class SentenceResult:
     pair_scores: list[np.ndarray | None]
     #: The class each pair gets (``StanceSentimentModel.stance_class``); None where unread.
     pair_classes: list[int | None]
+    #: Per pair, the distribution the decision compares (``decision.decision_distribution``).
+    pair_decision: list[np.ndarray | None] = field(default_factory=list)
 
     @property
     def span_logits(self) -> list[np.ndarray | None]:
@@ -208,8 +210,14 @@ class StanceSentimentModel:
                 rows = log_mean if raw else softmax(log_mean / self.stance_temperature)
                 for n, row in zip(readable, rows, strict=True):
                     pair_scores[n] = row
-            pair_classes = [self.stance_class(row) if row is not None else None for row in pair_scores]
-            results.append(SentenceResult(span_scores, pair_scores, pair_classes))
+            pair_classes = [
+                self.stance_class(row) if row is not None and not raw else None for row in pair_scores
+            ]
+            pair_decision = [
+                decision_distribution(row, self.stance_bias) if row is not None and not raw else None
+                for row in pair_scores
+            ]
+            results.append(SentenceResult(span_scores, pair_scores, pair_classes, pair_decision))
         return results
 
     # -- the sentiment scorer protocol (``stancewire eval sentiment``, tone) ----------------------------
