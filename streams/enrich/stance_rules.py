@@ -121,6 +121,25 @@ class StanceCandidate:
     item: tuple[str, int, int]  # what the sentiment model scores: (sentence, start, end)
 
 
+def make_stance(
+    text: str, candidate: StanceCandidate, polarity: str, score: float, confidence: float
+) -> Stance:
+    """The stance event of ``candidate``: sentiment clipped to [-1, 1], figures rounded, evidence text
+    cut from ``text`` (both stance stages build their stances here)."""
+    start, end = candidate.evidence
+    return Stance(
+        holder=candidate.holder,
+        holder_name=candidate.holder_name,
+        target=candidate.target.id,
+        target_name=candidate.target.name,
+        polarity=polarity,  # type: ignore[typeddict-item]
+        sentiment=round(max(-1.0, min(1.0, score)), 4),
+        confidence=round(confidence, 4),
+        evidence=TextSpan(start=start, end=end, text=text[start:end]),
+        cue=candidate.cue,
+    )
+
+
 def slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
@@ -402,18 +421,7 @@ class RuleStanceExtractor:
                     continue
                 polarity = "support" if score > 0 else "oppose"
                 confidence = candidate.confidence * max(sentiment.probabilities.values(), default=0.5)
-            start, end = candidate.evidence
-            stance = Stance(
-                holder=candidate.holder,
-                holder_name=candidate.holder_name,
-                target=candidate.target.id,
-                target_name=candidate.target.name,
-                polarity=polarity,  # type: ignore[typeddict-item]
-                sentiment=round(max(-1.0, min(1.0, score)), 4),
-                confidence=round(confidence, 4),
-                evidence=TextSpan(start=start, end=end, text=text[start:end]),
-                cue=candidate.cue,
-            )
+            stance = make_stance(text, candidate, polarity, score, confidence)
             key = (candidate.holder, candidate.target.id)
             rank = (candidate.rule is not None, stance["confidence"])
             if key not in best or rank > best[key][0]:

@@ -42,6 +42,7 @@ from streams.enrich.stance_rules import (
     StanceCandidate,
     add_entity,
     institution_around,
+    make_stance,
     slug,
 )
 from streams.enrich.topics import TopicCatalog
@@ -274,7 +275,7 @@ class StanceExtractor:
                 if label == 1 or abs(score) < self.quote_threshold:
                     continue  # "mentioned" is not a stance
                 keep(
-                    self._stance(
+                    make_stance(
                         text, candidate, "support" if label == 2 else "oppose", score, float(probs[label])
                     )
                 )
@@ -289,7 +290,7 @@ class StanceExtractor:
                 or polarity == "neutral"
             ):
                 score = 0.0  # the clause decides; a sentiment of the other sign would contradict it
-            keep(self._stance(text, candidate, polarity, score, candidate.confidence))
+            keep(make_stance(text, candidate, polarity, score, candidate.confidence))
         if entities is not None and results is not None:
             per_entity: dict[int, list[float]] = {}
             for position, s_index, k in plan.entity_spans:
@@ -299,23 +300,6 @@ class StanceExtractor:
             for position, values in per_entity.items():
                 entities[position]["sentiment"] = round(sum(values) / len(values), 4)
         return list(best.values())
-
-    @staticmethod
-    def _stance(
-        text: str, candidate: StanceCandidate, polarity: str, score: float, confidence: float
-    ) -> Stance:
-        start, end = candidate.evidence
-        return Stance(
-            holder=candidate.holder,
-            holder_name=candidate.holder_name,
-            target=candidate.target.id,
-            target_name=candidate.target.name,
-            polarity=polarity,  # type: ignore[typeddict-item]
-            sentiment=round(max(-1.0, min(1.0, score)), 4),
-            confidence=round(confidence, 4),
-            evidence=TextSpan(start=start, end=end, text=text[start:end]),
-            cue=candidate.cue,
-        )
 
 
 def _institution_spans(doc: Doc, index: MentionIndex, entities: list[Entity]) -> bool:
