@@ -30,7 +30,7 @@ spaCy baseline maps ``doc.ents`` the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from spacy.tokens import Doc
 
 from streams.enrich.entities import EntityResolver
 from streams.enrich.gazetteer import Gazetteer, fold
+from streams.evaluation.parsing import timed_pipe
 from streams.evaluation.quotes import Counts
 from streams.ingest.errors import InvalidArticle
 from streams.ingest.raw import RawArticleDecoder
@@ -257,24 +258,9 @@ def evaluate(
             run.refused.append((document.number, str(exc)))
             continue
         accepted.add(document.number)
-    pending: list[ConllDocument] = []
-
-    def texts() -> Iterator[str]:
-        for document in documents:
-            pending.append(document)
-            yield document.text
-
-    docs = iter(nlp.pipe(texts(), batch_size=batch_size))
-    index = 0
-    while True:
-        t0 = time.perf_counter()
-        doc = next(docs, None)
+    for document, doc, seconds in timed_pipe(nlp, documents, lambda d: d.text, batch_size=batch_size):
+        run.seconds_nlp += seconds
         t1 = time.perf_counter()
-        if doc is None:
-            break
-        run.seconds_nlp += t1 - t0
-        document = pending[index]
-        index += 1
         run.spacy.add_document(spacy_spans(doc), document.gold)
         if document.number not in accepted:
             run.resolver.add_document(set(), document.gold)

@@ -20,8 +20,7 @@ Matching rules (also in ``docs/quality.md``):
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +29,7 @@ from spacy.tokens import Doc
 
 from streams.enrich.entities import EntityResolver
 from streams.enrich.quotes import QuoteAttributor
+from streams.evaluation.parsing import timed_pipe
 from streams.evaluation.polnear import GoldAttribution, Piece, PolnearArticle
 from streams.models import Entity, Quote
 
@@ -253,22 +253,9 @@ def evaluate(
     attributor = attributor or QuoteAttributor()
     resolver = resolver or EntityResolver()
     run = EvalRun(QuoteScores())
-    pending: deque[PolnearArticle] = deque()
-
-    def texts() -> Iterator[str]:
-        for article in articles:
-            pending.append(article)
-            yield article.text
-
-    docs = iter(nlp.pipe(texts(), batch_size=batch_size))
-    while True:
-        t0 = time.perf_counter()
-        doc = next(docs, None)
+    for article, doc, seconds in timed_pipe(nlp, articles, lambda a: a.text, batch_size=batch_size):
+        run.seconds_nlp += seconds
         t1 = time.perf_counter()
-        if doc is None:
-            break
-        run.seconds_nlp += t1 - t0
-        article = pending.popleft()
         entities = resolver.resolve(doc)
         t2 = time.perf_counter()
         quotes = attributor.attribute(doc, entities)
