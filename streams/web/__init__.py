@@ -6,10 +6,12 @@ module                 routes                                      guarded by
 ``health``             GET /healthz, GET /metrics                  nothing (no data in them)
 ``ingest``             POST /articles                              ``ingest_token``
 ``subscriptions``      /subscriptions[/{id}], GET /alerts/stream   ``api_token``
+``api``                GET /api/... (the store's read API)         ``api_token``
 =====================  ==========================================  ==============================
 
 ``responses`` holds what the views share (JSON, refusals, the SSE pump). Judgments live in the core
-(``streams.ingest.push``, ``streams.alerts.subscriptions``); the views read the request, call them and write the answer.
+(``streams.ingest.push``, ``streams.alerts.subscriptions``, ``streams.web.params``, the store's
+queries); the views read the request, call them and write the answer.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ class Web:
 
 def register_web(app: faust.App, topics: Any, settings: Settings, *, alerting: Alerting) -> Web:
     """Declare every view of the worker on ``app``. ``alerting`` is what ``register_alerting``
-    returned (the subscriptions table, its write, the alert feed)."""
+    returned (the subscriptions table, its write, the alert feed). The read API finds the store at
+    request time as ``app.stancewire_store`` (set by ``streams.store.register_store``), so the order
+    in which the two are registered does not matter and a worker without a store answers 503."""
+    from streams.web.api import register_api
     from streams.web.health import register_health
     from streams.web.ingest import register_ingest
     from streams.web.subscriptions import register_subscriptions
@@ -53,6 +58,7 @@ def register_web(app: faust.App, topics: Any, settings: Settings, *, alerting: A
         feed=alerting.feed,
         ready=alerting.ready,
     )
+    register_api(app, token=token, store=lambda: getattr(app, "stancewire_store", None))
 
     async def end_streams(_: Any) -> None:
         # Open SSE connections would hold the web server's shutdown until their clients leave.
