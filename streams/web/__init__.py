@@ -7,6 +7,7 @@ module                 routes                                      guarded by
 ``ingest``             POST /articles                              ``ingest_token``
 ``subscriptions``      /subscriptions[/{id}], GET /alerts/stream   ``api_token``
 ``api``                GET /api/... (the store's read API)         ``api_token``
+``desk``               GET /, GET /static/{path}, /api/alerts/live the page: nothing; live: token
 =====================  ==========================================  ==============================
 
 ``responses`` holds what the views share (JSON, refusals, the SSE pump). Judgments live in the core
@@ -42,6 +43,7 @@ def register_web(app: faust.App, topics: Any, settings: Settings, *, alerting: A
     request time as ``app.stancewire_store`` (set by ``streams.store.register_store``), so the order
     in which the two are registered does not matter and a worker without a store answers 503."""
     from streams.web.api import register_api
+    from streams.web.desk import register_desk
     from streams.web.health import register_health
     from streams.web.ingest import register_ingest
     from streams.web.subscriptions import register_subscriptions
@@ -59,6 +61,7 @@ def register_web(app: faust.App, topics: Any, settings: Settings, *, alerting: A
         ready=alerting.ready,
     )
     register_api(app, token=token, store=lambda: getattr(app, "stancewire_store", None))
+    register_desk(app, token=token, feed=alerting.feed)
 
     async def end_streams(_: Any) -> None:
         # Open SSE connections would hold the web server's shutdown until their clients leave.
