@@ -192,3 +192,10 @@ def test_the_live_stream_wants_the_token(root: Path) -> None:
         return response.status, (await response.json())["error"]
 
     assert run_desk(root, off, token=None) == (503, "api_disabled")
+
+
+def test_the_static_files_are_package_data() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert "web/static/**/*" in pyproject["tool"]["setuptools"]["package-data"]["streams"]
