@@ -51,12 +51,14 @@ class Queries(Protocol):
 
 
 def load_queries() -> Queries | None:
-    """``streams.store.queries``, or None while this worker has no store package."""
+    """``streams.store.queries``, or None while this worker has no store package. A store that is
+    there but fails to import (a missing driver) is an error, not an absence: it raises."""
     try:
         return cast(Queries, importlib.import_module("streams.store.queries"))
-    except ImportError:
-        log.debug("streams.store.queries cannot be imported", exc_info=True)
-        return None
+    except ModuleNotFoundError as exc:
+        if exc.name in ("streams.store", "streams.store.queries"):
+            return None
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +173,7 @@ def register_api(
                 try:
                     authorize(request.headers.get("Authorization"), token)
                     args, kwargs = prepare(endpoint, request.query, path)
-                    found, functions = store(), queries()
+                    found, functions = store(), queries()  # per request: the store may come later
                     if found is None or functions is None:
                         raise ApiRefused(
                             503, "store_unavailable", "this worker has no store yet; retry in a moment"

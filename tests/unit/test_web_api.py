@@ -254,3 +254,16 @@ def test_every_answer_validates_against_its_schema() -> None:
     assert list(
         schema("stances").iter_errors({"items": [{**stances["items"][0], "at": "2026-03-01"}], "next": None})
     )
+
+
+def test_the_query_functions_are_the_store_packages_or_none_while_there_is_none() -> None:
+    import importlib.util
+
+    from streams.web.api import load_queries
+
+    queries = load_queries()
+    if importlib.util.find_spec("streams.store") is None:
+        assert queries is None
+    else:  # once the store has landed: every function the API calls is there
+        assert queries is not None
+        assert all(callable(getattr(queries, endpoint.query)) for endpoint in ENDPOINTS)
