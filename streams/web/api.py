@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import faust
+import orjson
 from faust.web import View
 
 from streams.alerts.subscriptions import RequestRefused, check_token
 from streams.web import params as p
 from streams.web.params import ApiRefused, Param
-from streams.web.responses import NO_STORE, json_response, refuse_uncached
+from streams.web.responses import NO_STORE, refuse_uncached
 
 log = logging.getLogger(__name__)
 
@@ -147,14 +148,27 @@ def answer(
     try:
         result = function(store, *args, **kwargs)
     except ValueError as exc:
-        if kwargs.get("cursor") is None:
+        # The store refuses what it cannot use with its InvalidQuery (a ValueError); the parameters
+        # were checked here already, so what is left is a cursor it did not give out. Any other
+        # ValueError is a fault (500), unless a cursor was given: decoding one is what fails then.
+        if type(exc).__name__ != "InvalidQuery" and kwargs.get("cursor") is None:
             raise
-        # The store decodes its own cursors: one it cannot read was not one it gave out.
-        raise p.bad("cursor", "not a cursor this API gave out (use the previous page's 'next')") from exc
+        if kwargs.get("cursor") is not None:
+            raise p.bad("cursor", "not a cursor this API gave out (use the previous page's 'next')") from exc
+        raise ApiRefused(400, "bad_query", str(exc)) from exc
     if endpoint.found and result is None:
         what = endpoint.path_param.removesuffix("_id") if endpoint.path_param else "item"
         raise ApiRefused(404, "not_found", f"no {what} {args[0]!r}")
     return endpoint.wrap(args[0], result) if endpoint.wrap else result
+
+
+def encoded(
+    endpoint: Endpoint, queries: Queries, store: Any, args: tuple[str, ...], kwargs: dict[str, Any]
+) -> bytes:
+    """``answer`` as JSON, in the same thread: a large page is encoded off the event loop too.
+    OPT_NON_STR_KEYS: the keys of a row's mapping can be a ``str`` subclass (SQLAlchemy's
+    ``quoted_name``), which plain orjson refuses; they are written as the strings they are."""
+    return orjson.dumps(answer(endpoint, queries, store, args, kwargs), option=orjson.OPT_NON_STR_KEYS)
 
 
 def register_api(
@@ -178,7 +192,7 @@ def register_api(
                         raise ApiRefused(
                             503, "store_unavailable", "this worker has no store yet; retry in a moment"
                         )
-                    body = await asyncio.to_thread(answer, endpoint, functions, found, args, kwargs)
+                    body = await asyncio.to_thread(encoded, endpoint, functions, found, args, kwargs)
                 except ApiRefused as exc:
                     return refuse_uncached(self, exc)
                 except Exception:
@@ -188,7 +202,7 @@ def register_api(
                         self,
                         ApiRefused(500, "store_failed", "the store could not answer; see the worker's log"),
                     )
-                return json_response(self, body, headers=NO_STORE)
+                return self.bytes(body, content_type="application/json", headers=NO_STORE)
 
         ApiView.__name__ = ApiView.__qualname__ = f"Api_{endpoint.query}"
         app.page(endpoint.path, name=f"api-{endpoint.query}")(ApiView)

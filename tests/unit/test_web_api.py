@@ -267,3 +267,42 @@ def test_the_query_functions_are_the_store_packages_or_none_while_there_is_none(
     else:  # once the store has landed: every function the API calls is there
         assert queries is not None
         assert all(callable(getattr(queries, endpoint.query)) for endpoint in ENDPOINTS)
+
+
+class InvalidQuery(ValueError):
+    """Named as the store's refusal of a parameter it cannot use (streams.store.timefmt)."""
+
+
+def test_str_subclass_keys_the_stores_refusals_and_unencodable_answers() -> None:
+    class Key(str):  # as SQLAlchemy's quoted_name: a row mapping's keys
+        pass
+
+    class Odd(FakeQueries):
+        def article(self, store: Any, article_id: str) -> Any:
+            return {Key("article_id"): article_id, "alerts": [{Key("kind"): "match"}]}
+
+        def quotes(self, store: Any, **kwargs: Any) -> Any:
+            raise InvalidQuery("speaker is not an entity id")
+
+        def alerts(self, store: Any, **kwargs: Any) -> Any:
+            return {"items": [object()], "next": None}  # a bug in the store: not JSON
+
+    async def main() -> list[tuple[int, Any]]:
+        app = bare_app()
+        register_api(app, token=TOKEN, store=lambda: STORE, queries=Odd)
+        async with serve(app) as client:
+            return [
+                (await get(client, path))[:2] for path in ("/api/articles/a-1", "/api/quotes", "/api/alerts")
+            ]
+
+    article, quotes, alerts = asyncio.run(main())
+    assert article == (200, {"article_id": "a-1", "alerts": [{"kind": "match"}]})
+    assert quotes == (
+        400,
+        {
+            "error": "bad_query",
+            "message": "speaker is not an entity id",
+            "detail": "speaker is not an entity id",
+        },
+    )
+    assert alerts[0] == 500 and alerts[1]["error"] == "store_failed"  # JSON, not aiohttp's text page
