@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
         # Faust's built-in views answer without any authentication: /table/<name>/<key>/ served
         # subscriptions with their webhook secrets in clear, /router/ the cluster layout, / and
         # /graph/ internals. The worker uses none of them (no @table_route), so all are off; the only
-        # routes without a token are our /healthz and /metrics (tests/integration/test_locked_doors.py).
+        # routes without a token are our /healthz, /metrics and the desk's page and static files, none
+        # of which holds data (streams/web; tests/integration/test_locked_doors.py).
         "web_tables_enabled": False,
         "web_router_enabled": False,
         "web_stats_enabled": False,
@@ -87,13 +88,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
     # Imported here: the agents and views need the app and its topics, not the other way round.
     from streams.agents import register_enrichment
     from streams.alerts import register_alerting
-    from streams.ingest_web import register_ingest_web
     from streams.web import register_web
 
     register_enrichment(app, topics, settings)
-    register_alerting(app, topics, settings)
-    register_web(app, settings)
-    register_ingest_web(app, topics, settings)
+    alerting = register_alerting(app, topics, settings)
+    register_web(app, topics, settings, alerting=alerting)
     return app
 
 

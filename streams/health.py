@@ -1,4 +1,4 @@
-"""What /healthz says, decided from probes. Pure: the worker's probe task (streams/web.py) feeds it.
+"""What /healthz says, decided from probes. Pure: the worker's probe task (streams/web/health.py) feeds it.
 
 Two things make a worker ``degraded`` (HTTP 503, ``"status": "degraded"``, with the problems named):
 

@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     topic_subscriptions: str = "subscriptions"
     topic_alerts_deadletter: str = "alerts.deadletter"
     topic_alerts_input: str = "alerts.input"
-    # Bearer token of the REST API (/subscriptions, /alerts/stream). Unset: the API answers 503.
+    # Bearer token of the REST API (/subscriptions, /alerts/stream, the read API /api/..., docs/api.md).
+    # Unset: the API answers 503. The desk's page (/) asks for it.
     api_token: SecretStr | None = None
     # Webhooks to addresses that are not global (loopback, private, link-local, carrier-grade NAT,
     # multicast, reserved; streams/netguard.py) are refused unless listed here, comma-separated: a host

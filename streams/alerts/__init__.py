@@ -2,8 +2,9 @@
 
 The pure core — ``rules``, ``match``, ``state``, ``digest``, ``engine``, ``subscriptions``,
 ``webhooks``, ``signing``, ``articles`` — works on plain dicts and imports neither Faust nor Kafka.
-The edges — ``agents`` (Faust), ``web`` (aiohttp views), ``delivery`` (httpx), ``feed`` (SSE fan-out)
-— only wire them. Importing this package loads no edge. ``verify`` checks a delivered webhook.
+The edges — ``agents`` (Faust), ``delivery`` (httpx), ``feed`` (SSE fan-out) — only wire them; the
+HTTP views are in ``streams.web`` with every other edge of the web server. Importing this package
+loads no edge. ``verify`` checks a delivered webhook.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ __all__ = ["DEFAULT_TOLERANCE_S", "SignatureError", "register_alerting", "verify
 
 
 def register_alerting(app: Any, topics: Any, settings: Any) -> Any:
-    """Declare alerting's topics, tables, agents and views on a Faust app (``streams.app``)."""
+    """Declare alerting's topics, tables and agents on a Faust app (``streams.app``); the returned
+    ``Alerting`` is what ``streams.web.register_web`` needs for the subscription views."""
     from streams.alerts.agents import register_alerting as register
 
     return register(app, topics, settings)

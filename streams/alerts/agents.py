@@ -1,4 +1,5 @@
-"""Thin Faust edges of alerting: topics, tables, agents, the tick timer, the alert reader, the views.
+"""Thin Faust edges of alerting: topics, tables, agents, the tick timer, the alert reader (its HTTP
+views are ``streams.web.subscriptions`` and ``streams.web.desk``, registered by ``streams.web``).
 
 Flow (docs/alerting.md has the picture)::
 
@@ -6,7 +7,7 @@ Flow (docs/alerting.md has the picture)::
                                                       ▲ ticks (leader timer)        │
     subscriptions (compacted) ═▶ GlobalTable on every worker                       ├─ alert-deliver ─▶ webhooks
                                                                                     │        └─ failed ─▶ alerts.deadletter
-                                                                                    └─ reader ─▶ /alerts/stream (SSE)
+                                                                                    └─ reader ─▶ /alerts/stream, /api/alerts/live (SSE)
 
 ``alert-match`` reads a single-partition topic so that the shift and spike state of an entity is
 whole in one place whatever the number of workers; matching is cheap next to enrichment, which
@@ -19,7 +20,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +44,6 @@ from streams.alerts.metrics import (
 )
 from streams.alerts.state import Staged
 from streams.alerts.subscriptions import Subscription, SubscriptionBook, SubscriptionRequests
-from streams.alerts.web import register_views
 from streams.alerts.webhooks import webhook_allowlist
 from streams.outbound import guarded_async_client
 from streams.schemas import registry_at
@@ -76,6 +76,11 @@ class Alerting:
     route: Any
     match: Any
     deliver: Any
+    # What the HTTP views (streams.web.subscriptions) need: the request judge, the acknowledged
+    # write of a subscription, and whether the tables are restored (until then the API answers 503).
+    requests: SubscriptionRequests
+    write: Callable[[str, dict[str, Any] | None], Awaitable[None]]
+    ready: Callable[[], bool]
 
 
 def aiokafka_options(settings: Settings) -> dict[str, Any]:
@@ -138,7 +143,7 @@ async def read_alerts(settings: Settings, topic: str, feed: AlertFeed) -> None:
 
 
 def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerting:
-    """Declare alerting's topics, tables, agents, timer and views on ``app``."""
+    """Declare alerting's topics, tables, agents and timer on ``app`` (the views: ``streams.web``)."""
     registry = registry_at(settings.schemas_dir)
     allowlist = webhook_allowlist(settings.alert_webhook_allowlist)
     requests = SubscriptionRequests(
@@ -402,13 +407,6 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
                 await hubs["hub"].close()
                 await hubs["hub"].sender.client.aclose()
 
-    async def end_streams(_: Any) -> None:
-        feed.close()
-
-    web_app = getattr(app.web, "web_app", None)  # the aiohttp Application behind Faust's web server
-    if web_app is not None:
-        web_app.on_shutdown.append(end_streams)
-
     started: dict[str, bool] = {}
 
     @app.task
@@ -416,13 +414,16 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
         # Faust starts app tasks only once table recovery is complete: from now on the API is truthful.
         started["ready"] = True
 
-    register_views(
-        app,
-        token=settings.api_token.get_secret_value() if settings.api_token else None,
+    return Alerting(
+        subscriptions,
+        alert_input,
+        engine,
+        book,
+        feed,
+        route,
+        match,
+        deliver,
         requests=requests,
-        table=subscriptions,
         write=write,
-        feed=feed,
         ready=lambda: started.get("ready", False),
     )
-    return Alerting(subscriptions, alert_input, engine, book, feed, route, match, deliver)

@@ -1,9 +1,12 @@
-"""The alert feed behind ``GET /alerts/stream``: every alert this worker reads, fanned out to its
-SSE clients by subscription, with a short memory for clients that reconnect with Last-Event-ID.
+"""The alert feed behind ``GET /alerts/stream`` and ``GET /api/alerts/live``: every alert this worker
+reads, fanned out to its SSE clients (by subscription, or all of them), with a short memory for
+clients that reconnect with Last-Event-ID.
 
 No Kafka here: the worker's reader calls ``publish`` for each record of the alerts topic. Event ids
 are ``<partition>:<offset>``; a subscription's alerts all live in one partition (the topic is keyed
-by subscription id), so one id is a complete position for one subscription's stream.
+by subscription id), so one id is a complete position for one subscription's stream. For the stream
+of all alerts one id is not a position across partitions: it is caught up from the memory's arrival
+order instead (see ``AlertFeed.replay``).
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ class SlowClient(Exception):
 
 
 class _Listener:
-    def __init__(self, subscription_id: str, size: int) -> None:
+    """One SSE client: ``subscription_id`` None listens to every alert."""
+
+    def __init__(self, subscription_id: str | None, size: int) -> None:
         self.subscription_id = subscription_id
         self.queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue(maxsize=size)
         self.overflowed = False
@@ -85,14 +90,26 @@ class AlertFeed:
         if self._keep:
             self._recent.append(event)
         for listener in list(self._listeners):
-            if listener.subscription_id == event.subscription_id:
+            if listener.subscription_id is None or listener.subscription_id == event.subscription_id:
                 listener.offer(event)
 
-    def replay(self, subscription_id: str, after: tuple[int, int] | None) -> list[FeedEvent]:
-        """Remembered events of ``subscription_id`` after position ``after`` (none without one)."""
+    def replay(self, subscription_id: str | None, after: tuple[int, int] | None) -> list[FeedEvent]:
+        """Remembered events of ``subscription_id`` after position ``after`` (none without one).
+
+        All alerts (``subscription_id`` None): what arrived after the event with that id, in the order
+        this worker read them; an id the memory no longer holds (or never did: another worker, a
+        restart) catches up nothing, and the client reloads from the store (GET /api/alerts). Alerts
+        of different partitions may have been read in another order before a restart, so a client
+        can see one twice: it dedupes on the alert's fingerprint, as webhook receivers do."""
         if after is None:
             return []
         partition, offset = after
+        if subscription_id is None:
+            events = list(self._recent)
+            for index, e in enumerate(events):
+                if e.partition == partition and e.offset == offset:
+                    return events[index + 1 :]
+            return []
         return [
             e
             for e in self._recent
@@ -110,8 +127,10 @@ class AlertFeed:
 
     @asynccontextmanager
     async def listen(
-        self, subscription_id: str, last_event_id: str | None = None
+        self, subscription_id: str | None, last_event_id: str | None = None
     ) -> AsyncIterator[_Listener]:
+        """A listener of ``subscription_id``'s alerts (None: every alert), caught up after
+        ``last_event_id``; its queue is bounded and a client that falls behind is dropped."""
         listener = _Listener(subscription_id, self._client_queue)
         for event in self.replay(subscription_id, parse_event_id(last_event_id))[-self._client_queue :]:
             listener.offer(event)

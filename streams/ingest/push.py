@@ -1,6 +1,6 @@
 """``POST /articles``, the pure part: who may push, and what a request body becomes.
 
-The view (``streams.ingest_web``) reads the request, calls :func:`check_token` and
+The view (``streams.web.ingest``) reads the request, calls :func:`check_token` and
 :meth:`PushRequests.prepare`, sends the articles and answers. Every refusal is a :class:`PushRefused`
 with an HTTP status, a stable code, a sentence, and per-article problems for a batch.
 

@@ -1,10 +1,12 @@
 """Locked doors on a real worker (real broker, the worker as a process):
 
 * every route of the web port, enumerated from the app's aiohttp router (not a list written here),
-  asked without a token: only /healthz and /metrics answer 2xx, the rest 401 or 404 (405 for a HEAD
-  on a view that has no GET); Faust's own
+  asked without a token: only /healthz, /metrics and the desk's page (/, /static/...) answer 2xx, the
+  rest 401 or 404 (405 for a HEAD on a view that has no GET); Faust's own
   table, router and statistics pages are not there at all; a non-ASCII Authorization header is a
   401 on every guarded route, never a 500;
+* every /api/ route (the read API and the live alert stream), from the same router: 401 without a
+  token and with a wrong one, and with the right one never 401 or 500;
 * webhook secrets and URL passwords: a subscription written straight to the topic with a password in
   its URL (as one made before the URL rules could be), one made through the API with a known secret,
   URLs refused at subscription time; no response and no line of the worker's log carries either;
@@ -38,7 +40,11 @@ pytestmark = pytest.mark.integration
 TOKEN = "integration-token"
 SECRET = "whsec_TE9DS0VELURPT1JTLXNlY3JldC1jYW5hcnktMDAwMDA="  # decodes to LOCKED-DOORS-secret-canary-00000
 PASSWORD = "PASSWORD-CANARY-hunter2"
-UNPROTECTED = {"/healthz", "/metrics"}
+# Open: health and metrics, and the desk's page and static files (no data in any of them; the page
+# asks for the token and every data request it makes goes to the guarded /api/). /static/{path} is
+# walked as /static/locked-doors, a file that is not there: 404.
+UNPROTECTED = {"/healthz", "/metrics", "/"}
+OPEN_FILES = {"/static/{path}"}
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +115,45 @@ def call(p: Pipeline, method: str, path: str, headers: dict[str, Any] | None = N
     )
 
 
-def test_no_route_answers_without_a_token_but_health_and_metrics(
+def test_every_api_route_wants_the_token(worker: Pipeline) -> None:
+    api_routes = [(method, path) for method, path in routes(worker) if path.startswith("/api/")]
+    assert {path for _, path in api_routes} >= {
+        "/api/entities",
+        "/api/entities/{entity_id}",
+        "/api/entities/{entity_id}/timeline",
+        "/api/stances",
+        "/api/stances/map",
+        "/api/quotes",
+        "/api/alerts",
+        "/api/articles/{article_id}",
+        "/api/alerts/live",
+    }
+    for method, path in api_routes:
+        for headers in (None, {"Authorization": "Bearer wrong-" + TOKEN}, {"Authorization": TOKEN}):
+            response = call(worker, method, concrete(path), headers)
+            assert response.status_code == 401, (method, path, headers, response.status_code, response.text)
+            assert response.headers["WWW-Authenticate"] == 'Bearer realm="stancewire"'
+            if method == "GET":
+                assert response.json()["error"] == "unauthorized"
+    # With the token the door opens: the live stream starts with its ready event; the rest answer
+    # from the store (200, or 404 for the made-up id) or say that this worker has none yet (503).
+    with httpx.stream(
+        "GET",
+        f"http://127.0.0.1:{worker.web_port}/api/alerts/live",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    ) as live:
+        assert live.status_code == 200 and live.headers["content-type"].startswith("text/event-stream")
+        assert next(live.iter_lines()) == "event: ready"
+    for method, path in api_routes:
+        if path == "/api/alerts/live" or method != "GET":
+            continue
+        response = call(worker, method, concrete(path), {"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code in (200, 404, 503), (path, response.status_code, response.text)
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_no_route_answers_without_a_token_but_health_metrics_and_the_page(
     worker: Pipeline, receiver: tuple[int, list[Any]], registry
 ) -> None:
     port, got = receiver
@@ -170,6 +214,8 @@ def test_no_route_answers_without_a_token_but_health_and_metrics(
         responses.append(response.text)
         if path in UNPROTECTED:
             assert 200 <= response.status_code < 300, (method, path, response.status_code)
+        elif path in OPEN_FILES:
+            assert response.status_code == 404, (method, path, response.status_code)
         else:
             # 405: Faust adds HEAD to every view; a view without GET (POST /articles) refuses it
             expected = (401, 404, 405) if method == "HEAD" else (401, 404)
@@ -183,10 +229,23 @@ def test_no_route_answers_without_a_token_but_health_and_metrics(
                 odd.text,
             )
             responses.append(odd.text)
-    assert {path for _, path in walked} >= {"/subscriptions", "/articles", "/alerts/stream", *UNPROTECTED}
+    assert {path for _, path in walked} >= {
+        "/subscriptions",
+        "/articles",
+        "/alerts/stream",
+        *UNPROTECTED,
+        *OPEN_FILES,
+    }
+    # "/" is the desk's page, not Faust's index; its files are there without a token, nothing else is.
+    page = call(worker, "GET", "/")
+    assert page.headers["content-type"] == "text/html; charset=utf-8" and "stancewire" in page.text
+    assert call(worker, "GET", "/static/index.html").text == page.text
+    for path in ("/static/..%2f..%2fapp.py", "/static/%2e%2e/%2e%2e/web/api.py", "/static/.%2e/__init__.py"):
+        response = call(worker, "GET", path)
+        assert response.status_code == 404, (path, response.status_code, response.text)
+        responses.append(response.text)
     # Faust's own pages (the table page served the webhook secret in clear) are not mounted at all.
     for path in (
-        "/",
         "/table/",
         "/table/alert-subscriptions/",
         "/table/alert-subscriptions/locked-doors/",

@@ -67,3 +67,45 @@ def test_closing_the_feed_ends_every_stream() -> None:
         return got
 
     assert asyncio.run(scenario()) == ["0:0"]
+
+
+def test_a_listener_of_every_alert_gets_all_subscriptions_and_catches_up_in_arrival_order() -> None:
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
+        feed = AlertFeed(buffer=10)
+        got: list[str] = []
+        async with feed.listen(None) as listener:
+            feed.publish(event("a", 0, partition=0))
+            feed.publish(event("b", 0, partition=1))
+            iterator = listener.__aiter__()
+            got.append((await anext(iterator)).id)
+            got.append((await anext(iterator)).id)
+        feed.publish(event("a", 1, partition=0))  # while disconnected
+        feed.publish(event("c", 1, partition=1))
+        caught_up: list[str] = []
+        async with feed.listen(None, last_event_id="1:0") as again:
+            iterator = again.__aiter__()
+            caught_up.append((await anext(iterator)).id)
+            caught_up.append((await anext(iterator)).id)
+        # An id the memory does not hold (forgotten, or another worker's): nothing to catch up.
+        unknown = [e.id for e in feed.replay(None, (7, 99))]
+        return got, caught_up, unknown
+
+    got, caught_up, unknown = asyncio.run(scenario())
+    assert got == ["0:0", "1:0"]
+    assert caught_up == ["0:1", "1:1"]  # what arrived after 1:0, whichever partition
+    assert unknown == []
+
+
+def test_a_slow_listener_of_every_alert_is_dropped_and_the_others_keep_theirs() -> None:
+    async def scenario() -> list[str]:
+        feed = AlertFeed(buffer=0, client_queue=2)
+        async with feed.listen(None) as slow, feed.listen("a") as fine:
+            feed.publish(event("a", 0))
+            for offset in range(1, 5):
+                feed.publish(event("b", offset))
+            with pytest.raises(SlowClient):
+                async for _ in slow:
+                    pass
+            return [(await anext(fine.__aiter__())).id]
+
+    assert asyncio.run(scenario()) == ["0:0"]

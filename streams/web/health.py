@@ -1,4 +1,4 @@
-"""Thin HTTP views on the worker's Faust (aiohttp) web server: health and Prometheus metrics."""
+"""Thin HTTP views on the worker's Faust (aiohttp) web server: /healthz and Prometheus /metrics."""
 
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ async def probe(app: faust.App, settings: Settings, health: Health, watched: set
         await asyncio.sleep(settings.health_probe_interval_s)
 
 
-def register_web(app: faust.App, settings: Settings) -> Health:
+def register_health(app: faust.App, settings: Settings) -> Health:
+    """/healthz (what ``Health`` decides from the probe task declared here) and /metrics."""
     health = Health(
         stall_s=settings.health_stall_s,
         broker_timeout_s=settings.health_broker_timeout_s,

@@ -1,4 +1,5 @@
-"""Thin HTTP views on the worker's Faust (aiohttp) web server: /subscriptions and /alerts/stream.
+"""Thin HTTP views of alerting on the worker's Faust (aiohttp) web server: /subscriptions and
+/alerts/stream (one subscription's alerts; /api/alerts/live in ``streams.web.desk`` has them all).
 
 Every judgment (token, body, schema, rule, webhook target) is ``subscriptions.SubscriptionRequests``
 and ``check_token``; the views read the request, call them, and write to the subscriptions topic.
@@ -6,35 +7,19 @@ and ``check_token``; the views read the request, call them, and write to the sub
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-import orjson
-from aiohttp_sse import sse_response
 from faust.web import View
 
-from streams.alerts.feed import AlertFeed, SlowClient
+from streams.alerts.feed import AlertFeed
 from streams.alerts.subscriptions import RequestRefused, SubscriptionRequests, check_token, public_view
-
-SSE_PING_S = 15.0
-
-
-def _json(view: View, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
-    return view.bytes(orjson.dumps(data), content_type="application/json", status=status, headers=headers)
+from streams.web.responses import json_response, refuse, stream_feed
 
 
-def _refuse(view: View, exc: RequestRefused) -> Any:
-    headers = {"WWW-Authenticate": 'Bearer realm="stancewire"'} if exc.status == 401 else None
-    if exc.status == 503:
-        headers = {"Retry-After": "1"}
-    return _json(view, exc.body(), exc.status, headers)
-
-
-def register_views(
+def register_subscriptions(
     app: faust.App,
     *,
     token: str | None,
@@ -64,12 +49,12 @@ def register_views(
             try:
                 authorize(request)
             except RequestRefused as exc:
-                return _refuse(self, exc)
+                return refuse(self, exc)
             docs = sorted(
                 (public_view(doc) for doc in list(table.values()) if isinstance(doc, Mapping)),
                 key=lambda doc: str(doc.get("id")),
             )
-            return _json(self, {"count": len(docs), "subscriptions": docs})
+            return json_response(self, {"count": len(docs), "subscriptions": docs})
 
         async def post(self, request: Any) -> Any:
             try:
@@ -77,11 +62,11 @@ def register_views(
                 body = await request.read()
                 prepared = requests.prepare_write(body, existing=get, now=datetime.now(UTC))
             except RequestRefused as exc:
-                return _refuse(self, exc)
+                return refuse(self, exc)
             doc = prepared.doc
             await write(doc["id"], doc)
             # A secret the server generated is shown this once; a secret the client sent is not echoed.
-            return _json(
+            return json_response(
                 self,
                 prepared.shown,
                 201 if prepared.created else 200,
@@ -97,8 +82,8 @@ def register_views(
                 if doc is None:
                     raise RequestRefused(404, "not_found", f"no subscription {subscription_id!r}")
             except RequestRefused as exc:
-                return _refuse(self, exc)
-            return _json(self, public_view(doc))
+                return refuse(self, exc)
+            return json_response(self, public_view(doc))
 
         async def delete(self, request: Any, subscription_id: str) -> Any:
             try:
@@ -106,9 +91,9 @@ def register_views(
                 if get(subscription_id) is None:
                     raise RequestRefused(404, "not_found", f"no subscription {subscription_id!r}")
             except RequestRefused as exc:
-                return _refuse(self, exc)
+                return refuse(self, exc)
             await write(subscription_id, None)
-            return _json(self, {"deleted": subscription_id})
+            return json_response(self, {"deleted": subscription_id})
 
     @app.page("/alerts/stream")
     class AlertStreamView(View):
@@ -121,27 +106,6 @@ def register_views(
                 if get(subscription_id) is None:
                     raise RequestRefused(404, "not_found", f"no subscription {subscription_id!r}")
             except RequestRefused as exc:
-                return _refuse(self, exc)
-            last_event_id = request.headers.get("Last-Event-ID")
-            async with (
-                feed.listen(subscription_id, last_event_id) as listener,
-                sse_response(request, ping_interval=SSE_PING_S) as sse,
-            ):
-                await sse.send(orjson.dumps({"subscription": subscription_id}).decode(), event="ready")
-
-                async def pump() -> None:
-                    with contextlib.suppress(SlowClient, ConnectionResetError, TimeoutError, RuntimeError):
-                        async for event in listener:
-                            await sse.send(event.data, id=event.id, event="alert")
-
-                pumping = asyncio.ensure_future(pump())
-                closed = asyncio.ensure_future(sse.wait())  # ends when the client goes away
-                try:
-                    await asyncio.wait({pumping, closed}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for task in (pumping, closed):
-                        task.cancel()
-                    for task in (pumping, closed):
-                        with contextlib.suppress(BaseException):
-                            await task
-            return sse
+                return refuse(self, exc)
+            async with feed.listen(subscription_id, request.headers.get("Last-Event-ID")) as listener:
+                return await stream_feed(request, listener, {"subscription": subscription_id})

@@ -20,6 +20,7 @@ from streams.clock import utc_now_iso
 from streams.ingest.push import PushRefused, PushRequests, check_length, check_token
 from streams.ingest.raw import RawArticleDecoder
 from streams.settings import Settings
+from streams.web.responses import json_response, refuse
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,6 @@ PUSH_REFUSED = Counter(
     "stancewire_ingest_http_refused_total", "POST /articles requests refused, by code.", ["code"]
 )
 CHUNK = 64 * 1024
-
-
-def _json(view: View, data: Any, status: int, headers: dict[str, str] | None = None) -> Any:
-    return view.bytes(orjson.dumps(data), content_type="application/json", status=status, headers=headers)
 
 
 async def read_limited(request: Any, max_bytes: int) -> bytes:
@@ -52,7 +49,7 @@ async def read_limited(request: Any, max_bytes: int) -> bytes:
         chunks.append(chunk)
 
 
-def register_ingest_web(app: faust.App, topics: Any, settings: Settings) -> None:
+def register_ingest(app: faust.App, topics: Any, settings: Settings) -> None:
     decoder = RawArticleDecoder.from_settings(settings)
     requests = PushRequests(
         decoder, max_bytes=settings.ingest_max_request_bytes, max_batch=settings.ingest_max_batch
@@ -71,7 +68,7 @@ def register_ingest_web(app: faust.App, topics: Any, settings: Settings) -> None
                 )
             except PushRefused as refused:
                 PUSH_REFUSED.labels(refused.code).inc()
-                return _json(self, refused.body(), refused.status, refused.headers())
+                return refuse(self, refused, refused.headers())
             try:
                 # Hand every article to the producer first, then wait for all acknowledgements.
                 pending = [
@@ -87,6 +84,6 @@ def register_ingest_web(app: faust.App, topics: Any, settings: Settings) -> None
                 down = PushRefused(
                     503, "kafka_unavailable", f"could not write to {raw_topic}: {exc}; retry later"
                 )
-                return _json(self, down.body(), 503, down.headers())
+                return refuse(self, down, down.headers())
             PUSH_ARTICLES.inc(len(accepted.articles))
-            return _json(self, accepted.body(raw_topic), 202)
+            return json_response(self, accepted.body(raw_topic), 202)
