@@ -47,7 +47,7 @@ BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    reason: str  # empty | not_json | not_object | schema_invalid | refused_by_database
+    reason: str  # empty | not_json | not_object | schema_invalid (refused_by_database | not_storable: later)
     detail: str
 
 
@@ -145,9 +145,10 @@ class StoreConsumer:
             # and read it again after a back-off, without committing anything.
             self._rewind(consumer, batch, exc, stop)
             return
-        except DBAPIError:
-            # Something in the batch is refused by the database itself: write what it takes, one event
-            # at a time, and skip (and count) the rest, so that one event cannot stop the store.
+        except Exception:
+            # Something in the batch is refused by the database itself (or, schema-valid as it is,
+            # cannot be made into rows): write what can be written, one event at a time, and skip (and
+            # count) the rest, so that one event cannot stop the store by being read again forever.
             self._one_by_one(events)
         STORE_BATCH_SECONDS.observe(time.perf_counter() - started)
         for kind, _ in events:
@@ -163,11 +164,12 @@ class StoreConsumer:
                 kept.append((kind, event))
             except (OperationalError, InterfaceError, DisconnectionError):
                 raise
-            except DBAPIError as exc:
+            except Exception as exc:
                 topic = next(t for t, (k, _) in self.topics.items() if k == kind)
                 key = event.get("article_id") if kind == "enriched" else event.get("fingerprint")
-                log.warning("store: %s event %s refused by the database, skipped: %s", kind, key, exc.orig)
-                STORE_EVENTS_SKIPPED.labels(topic, "refused_by_database").inc()
+                reason = "refused_by_database" if isinstance(exc, DBAPIError) else "not_storable"
+                log.warning("store: %s event %s skipped (%s): %s", kind, key, reason, exc)
+                STORE_EVENTS_SKIPPED.labels(topic, reason).inc()
         events[:] = kept
 
     def _skip(self, topic: str, record: Any, skipped: Skipped) -> None:

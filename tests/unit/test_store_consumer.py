@@ -162,3 +162,39 @@ def test_register_store_opens_the_store_on_the_app(tmp_path) -> None:
     bare = Bare()
     pg_free = Settings(data_dir=tmp_path / "bare", store_consumer_enabled=False)
     assert register_store(bare, pg_free) is bare.stancewire_store  # type: ignore[attr-defined]
+
+
+def test_an_event_the_store_cannot_write_is_skipped_and_the_rest_of_its_batch_written(
+    settings, registry, real_events, monkeypatch
+) -> None:
+    import streams.store.writer as writer
+
+    enriched, _ = real_events
+    poison = enriched_article("poison-1", stances=[stance("Mira Okafor", "Veldonia", "oppose", -0.8)])
+    real_rows = writer.article_rows
+
+    def rows(event: Any) -> Any:
+        if event["article_id"] == "poison-1":
+            raise TypeError("a value no column can hold")
+        return real_rows(event)
+
+    monkeypatch.setattr(writer, "article_rows", rows)
+    store = open_store(settings)
+    consumer = StoreConsumer(settings, store, registry)
+    tp = TP("t.articles.enriched", 0)
+    before = skipped("t.articles.enriched", "not_storable")
+    kafka = FakeKafka()
+    batch = {tp: [Record(0, 5, orjson.dumps(poison)), Record(0, 6, orjson.dumps(enriched[0]))]}
+    consumer.handle(kafka, batch, threading.Event())
+    assert store.counts()["articles"] == 1 and article_ids(store) == [enriched[0]["article_id"]]
+    assert skipped("t.articles.enriched", "not_storable") == before + 1
+    assert kafka.commits == [{tp: 7}]
+
+
+def article_ids(store: Store) -> list[str]:
+    from sqlalchemy import select
+
+    from streams.store import schema
+
+    with store.engine.connect() as conn:
+        return list(conn.execute(select(schema.articles.c.article_id)).scalars())
