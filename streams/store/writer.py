@@ -129,11 +129,14 @@ class Store:
         return Applied(articles=len(enriched), alerts=len(alerts))
 
     def _write_articles(self, conn: Connection, batch: list[ArticleRows]) -> None:
+        # The articles first: their upsert locks each article's row until this transaction ends, so a
+        # second PostgreSQL writer of the same article (two consumers overlapping in a rebalance) waits,
+        # then deletes the children this one inserted, instead of inserting beside them.
+        self._upsert(conn, schema.articles, [rows.article for rows in batch], ["article_id"])
         ids = sorted(rows.article["article_id"] for rows in batch)
         for table in schema.ARTICLE_CHILDREN:
             for chunk in _chunks(ids):
                 conn.execute(delete(table).where(table.c.article_id.in_(chunk)))
-        self._upsert(conn, schema.articles, [rows.article for rows in batch], ["article_id"])
         entities: dict[str, dict[str, Any]] = {}
         for rows in batch:
             entities.update((entity["id"], entity) for entity in rows.entities)

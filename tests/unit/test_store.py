@@ -476,3 +476,31 @@ def test_article_with_its_whole_extraction(filled, events) -> None:
             a["fingerprint"] for a in alert_events if a["article_id"] == e["article_id"]
         }
     assert article(filled, "no-such-article") is None
+
+
+def test_concurrent_writers_of_the_same_articles_leave_one_row_each(store, events) -> None:
+    """Two consumers briefly own the same partition during a rebalance: both write the same batch at
+    once (PostgreSQL takes both; SQLite makes one wait). Neither fails, and the rows are one copy."""
+    import threading
+
+    everything = batch(events)
+    store.apply(everything)
+    before = dump(store)
+    errors: list[BaseException] = []
+    gate = threading.Barrier(2)
+
+    def write() -> None:
+        try:
+            for _ in range(3):
+                gate.wait(timeout=30)
+                store.apply(everything)
+        except BaseException as exc:  # reported below, with the thread's error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert dump(store) == before
