@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LINT_PATHS := streams tests $(wildcard bench)
 
-.PHONY: help setup kafka-jars demo test lint unit integration bench faults clean train-stances
+.PHONY: help setup kafka-jars system-postgres demo test lint unit integration bench faults clean train-stances
 
 help:
 	@echo "make demo   set up, start Kafka + the worker, replay seeds/, show the results, stop"
@@ -27,6 +27,16 @@ setup: $(INSTALLED)
 kafka-jars:
 	bash deploy/kafka/kafka.sh fetch
 
+# The store's tests run their queries on a real PostgreSQL server too (tests/postgres.py starts one
+# from these binaries in a temporary folder). Debian's package, installed only when no server is there
+# yet; the service it brings is not used (and stopped where the package started it).
+system-postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql \
+		&& { $$SUDO service postgresql stop >/dev/null 2>&1 || true; }; \
+	fi
+
 demo: setup kafka-jars
 	PATH="$(abspath $(BIN)):$$PATH" bash deploy/demo.sh
 
@@ -35,13 +45,13 @@ lint: setup
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
-unit: setup
+unit: setup system-postgres
 	$(BIN)/pytest -m "not integration"
 
 integration: setup kafka-jars
 	$(BIN)/pytest -m integration
 
-test: setup kafka-jars lint
+test: setup kafka-jars system-postgres lint
 	$(BIN)/pytest
 
 bench: setup kafka-jars

@@ -5,6 +5,7 @@
 
 1. raw limit: the analyze path and plain ``nlp.pipe`` over the corpus, one process, no Kafka
    (bench/analyze_throughput.py, run as a subprocess with the workers' environment);
+   the store's stance queries over 10,000 stored stances (bench/store_query.py, no Kafka);
 2. the full pipeline through a fresh broker, one worker: N articles produced at once, time to the last
    ``articles.enriched`` and ``alerts`` event read by an independent consumer;
 3. latency produce → enriched and produce → alert at a fixed rate (half the measured one-worker rate);
@@ -300,6 +301,16 @@ def print_report(report: dict[str, Any]) -> None:
             "",
             f"sketch {stories['sketch_ms_per_article']:.2f} + assign {stories['assign_ms_per_article']:.2f}; {share}",
         )
+    store = report.get("store_query")
+    if store:
+        slowest = max(store["queries"], key=lambda name: store["queries"][name]["p95_ms"])
+        table.add_row(
+            f"store: stance queries over {store['stances']:,} stances",
+            fmt(store["worst_p95_ms"], ".1f", " ms p95"),
+            f"< {store['target_ms']:.0f} ms",
+            verdict(store["met"]) + f"; slowest: {slowest}; by holder median "
+            f"{store['queries']['by holder (random)']['median_ms']:.1f} ms",
+        )
     if one:
         table.add_row(
             "pipeline, 1 worker",
@@ -428,6 +439,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from bench.stories_cost import measure as stories_cost
 
     report["stories"] = stories_cost(args.articles)
+    # The store's stance queries over 10,000 stored stances (no Kafka, half a minute).
+    from bench.store_query import describe as describe_store
+    from bench.store_query import measure as store_query
+
+    report["store_query"] = store_query()
+    for line in describe_store(report["store_query"]):
+        console.print(line)
     if not args.skip_pipeline:
         console.print("2–5. pipeline through a fresh broker ...")
         report["pipeline"] = pipeline_runs(args, env)

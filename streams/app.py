@@ -88,10 +88,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
     # Imported here: the agents and views need the app and its topics, not the other way round.
     from streams.agents import register_enrichment
     from streams.alerts import register_alerting
+    from streams.store import register_store
     from streams.web import register_web
 
     register_enrichment(app, topics, settings)
     alerting = register_alerting(app, topics, settings)
+    # The store (streams/store): opened here, set as app.stancewire_store for the API's views, and
+    # fed by its consumer in a thread of the worker unless STANCEWIRE_STORE_CONSUMER_ENABLED=false.
+    register_store(app, settings)
     register_web(app, topics, settings, alerting=alerting)
     return app
 

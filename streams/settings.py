@@ -172,6 +172,18 @@ class Settings(BaseSettings):
     position_min_evidence: int = Field(default=2, ge=1)
     position_window: int = Field(default=5, ge=1, le=100)
 
+    # --- The store (streams/store, docs/store.md) ------------------------------------------------------
+    # Where the store's consumer keeps articles, entities, quotes, stances and alerts for the API.
+    # Unset: an SQLite file, <data_dir>/store.db. A shared deployment points every worker at one
+    # PostgreSQL database: postgresql+psycopg://user:password@host:5432/stancewire (secret: it may
+    # carry a password, and is never logged with it).
+    store_url: SecretStr | None = None
+    # The worker runs the store's consumer (group <app_id>-store) in a thread of its own; off when the
+    # consumer runs elsewhere (`stancewire store run`).
+    store_consumer_enabled: bool = True
+    # Records one poll (and so one database transaction) takes at most.
+    store_max_batch: int = Field(default=500, ge=1, le=10_000)
+
     # --- Ingestion (streams/ingest, docs/ingestion.md) -----------------------------------------------
     # Bearer token of POST /articles on the worker's web server. Unset: the endpoint answers 503.
     ingest_token: SecretStr | None = None

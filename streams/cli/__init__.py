@@ -25,6 +25,7 @@ from streams.cli.eval import eval_app
 from streams.cli.ingest import ingest_app
 from streams.cli.sentiment import eval_sentiment_command, sentiment_command
 from streams.cli.stances import eval_stances_command, train_stances_command
+from streams.cli.store import store_app
 from streams.ingest.raw import RawArticleDecoder
 from streams.models import RawArticle
 from streams.settings import get_settings
@@ -48,6 +49,7 @@ app.command("subscribe")(subscribe)
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(store_app, name="store")
 
 err = Console(stderr=True)
 

@@ -25,6 +25,7 @@ import orjson
 from faust.web import View
 
 from streams.alerts.subscriptions import RequestRefused, check_token
+from streams.store.timefmt import InvalidQuery
 from streams.web import params as p
 from streams.web.params import ApiRefused, Param
 from streams.web.responses import NO_STORE, refuse_uncached
@@ -147,12 +148,9 @@ def answer(
     function = getattr(queries, endpoint.query)
     try:
         result = function(store, *args, **kwargs)
-    except ValueError as exc:
-        # The store refuses what it cannot use with its InvalidQuery (a ValueError); the parameters
-        # were checked here already, so what is left is a cursor it did not give out. Any other
-        # ValueError is a fault (500), unless a cursor was given: decoding one is what fails then.
-        if type(exc).__name__ != "InvalidQuery" and kwargs.get("cursor") is None:
-            raise
+    except InvalidQuery as exc:
+        # Parameters were checked here already; what the store still refuses is mostly a cursor it
+        # did not give out.
         if kwargs.get("cursor") is not None:
             raise p.bad("cursor", "not a cursor this API gave out (use the previous page's 'next')") from exc
         raise ApiRefused(400, "bad_query", str(exc)) from exc
@@ -166,8 +164,8 @@ def encoded(
     endpoint: Endpoint, queries: Queries, store: Any, args: tuple[str, ...], kwargs: dict[str, Any]
 ) -> bytes:
     """``answer`` as JSON, in the same thread: a large page is encoded off the event loop too.
-    OPT_NON_STR_KEYS: the keys of a row's mapping can be a ``str`` subclass (SQLAlchemy's
-    ``quoted_name``), which plain orjson refuses; they are written as the strings they are."""
+    OPT_NON_STR_KEYS: a row mapping's keys can be a ``str`` subclass (SQLAlchemy's ``quoted_name``),
+    which plain orjson refuses; they are written as the strings they are."""
     return orjson.dumps(answer(endpoint, queries, store, args, kwargs), option=orjson.OPT_NON_STR_KEYS)
 
 

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
+from streams.store.timefmt import InvalidQuery
 from streams.web.api import ENDPOINTS, register_api
 from tests.conftest import REPO
 from tests.unit.web_support import AUTH, TOKEN, FakeQueries, bare_app, serve
@@ -198,7 +199,7 @@ def test_unknown_entity_or_article_is_404() -> None:
         ("/api/stances?holdr=Q1", "unknown_parameter"),
         ("/api/entities?q=a&q=b", "repeated_parameter"),
         ("/api/entities/x?limit=5", "unknown_parameter"),
-        ("/api/alerts?cursor=zzz", "bad_cursor"),  # the store cannot read it: ValueError → 400
+        ("/api/alerts?cursor=zzz", "bad_cursor"),  # the store cannot read it: InvalidQuery → 400
         ("/api/alerts?cursor=has%20space", "bad_cursor"),
     ],
 )
@@ -267,10 +268,6 @@ def test_the_query_functions_are_the_store_packages_or_none_while_there_is_none(
     else:  # once the store has landed: every function the API calls is there
         assert queries is not None
         assert all(callable(getattr(queries, endpoint.query)) for endpoint in ENDPOINTS)
-
-
-class InvalidQuery(ValueError):
-    """Named as the store's refusal of a parameter it cannot use (streams.store.timefmt)."""
 
 
 def test_str_subclass_keys_the_stores_refusals_and_unencodable_answers() -> None:

@@ -17,6 +17,8 @@ import faust
 from aiohttp.test_utils import TestClient, TestServer
 from faust.web.base import BlueprintManager
 
+from streams.store.timefmt import InvalidQuery
+
 TOKEN = "web-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 AT = "2026-03-01T10:00:00Z"
@@ -135,7 +137,7 @@ ARTICLE = {
 
 class FakeQueries:
     """The contract's query functions over a few fixed rows. ``calls`` records (name, args, kwargs);
-    ``cursor_error``: a cursor the fake cannot read raises ValueError, as the store's decoding does."""
+    ``cursor_error``: a cursor the fake cannot read raises InvalidQuery, as the store's decoding does."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
@@ -148,7 +150,7 @@ class FakeQueries:
     @staticmethod
     def _page(items: list[dict[str, Any]], limit: int, cursor: str | None) -> dict[str, Any]:
         if cursor is not None and not cursor.startswith("p"):
-            raise ValueError(f"cannot decode cursor {cursor!r}")
+            raise InvalidQuery(f"cannot decode cursor {cursor!r}")
         start = int(cursor[1:]) if cursor else 0
         page = items[start : start + limit]
         more = start + limit < len(items)
