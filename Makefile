@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LINT_PATHS := streams tests $(wildcard bench)
 
-.PHONY: help setup kafka-jars demo test lint unit integration bench faults clean train-stances
+.PHONY: help setup kafka-jars system-chromium demo test lint unit integration bench faults clean train-stances
 
 help:
 	@echo "make demo   set up, start Kafka + the worker, replay seeds/, show the results, stop"
@@ -27,6 +27,15 @@ setup: $(INSTALLED)
 kafka-jars:
 	bash deploy/kafka/kafka.sh fetch
 
+# The browser test drives Debian's chromium (Playwright's own browser downloads are never used: they
+# need a CDN the test machines cannot reach). Installed only when missing; sudo only when not root.
+CHROMIUM ?= /usr/bin/chromium
+system-chromium:
+	@test -x $(CHROMIUM) || { \
+	  as_root=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$as_root apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$as_root apt-get install -y -q chromium chromium-driver; }
+
 demo: setup kafka-jars
 	PATH="$(abspath $(BIN)):$$PATH" bash deploy/demo.sh
 
@@ -38,10 +47,10 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -m "not integration"
 
-integration: setup kafka-jars
+integration: setup kafka-jars system-chromium
 	$(BIN)/pytest -m integration
 
-test: setup kafka-jars lint
+test: setup kafka-jars system-chromium lint
 	$(BIN)/pytest
 
 bench: setup kafka-jars
