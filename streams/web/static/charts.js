@@ -128,13 +128,13 @@ function eachDay(first, last) {
 }
 
 /** Mean sentiment per day (a line on −1…+1) over mentions per day (bars), gaps kept as gaps. */
-export function timelineChart(days, { width = 720 } = {}) {
+export function timelineChart(days, { width = 1100 } = {}) {
   const known = new Map(days.map((d) => [d.day, d]));
   const all = eachDay(days[0].day, days[days.length - 1].day);
   const pad = { l: 44, r: 12, t: 14, b: 26 };
-  const sentH = 120;
+  const sentH = 110;
   const gap = 18;
-  const barH = 60;
+  const barH = 50;
   const height = pad.t + sentH + gap + barH + pad.b;
   const plotW = width - pad.l - pad.r;
   const step = plotW / all.length;
@@ -187,7 +187,7 @@ export function timelineChart(days, { width = 720 } = {}) {
         s("title", {}, tip)));
     }
   });
-  const labels = Math.min(all.length, Math.max(2, Math.floor(plotW / 90)));
+  const labels = Math.min(all.length, Math.max(2, Math.floor(plotW / 110)));
   const shown = new Set();
   for (let k = 0; k < labels; k++) shown.add(Math.round((k * (all.length - 1)) / Math.max(1, labels - 1)));
   for (const i of shown) {
