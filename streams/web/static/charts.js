@@ -130,7 +130,15 @@ function eachDay(first, last) {
 /** Mean sentiment per day (a line on −1…+1) over mentions per day (bars), gaps kept as gaps. */
 export function timelineChart(days, { width = 1100 } = {}) {
   const known = new Map(days.map((d) => [d.day, d]));
-  const all = eachDay(days[0].day, days[days.length - 1].day);
+  let all = eachDay(days[0].day, days[days.length - 1].day);
+  if (all.length < 7) {
+    // a few days alone would stretch into slabs: show at least a week around them
+    const first = new Date(`${all[0]}T00:00:00Z`);
+    first.setUTCDate(first.getUTCDate() - Math.floor((7 - all.length) / 2));
+    const last = new Date(first);
+    last.setUTCDate(last.getUTCDate() + 6);
+    all = eachDay(first.toISOString().slice(0, 10), last.toISOString().slice(0, 10));
+  }
   const pad = { l: 44, r: 12, t: 14, b: 26 };
   const sentH = 110;
   const gap = 18;
@@ -142,6 +150,7 @@ export function timelineChart(days, { width = 1100 } = {}) {
   const ySent = (v) => pad.t + (1 - (v + 1) / 2) * sentH;
   const maxMentions = Math.max(1, ...days.map((d) => d.mentions));
   const barTop = pad.t + sentH + gap;
+  const barW = Math.min(28, Math.max(2, step * 0.7));
 
   const svg = s("svg", {
     class: "timeline", viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img",
@@ -177,7 +186,7 @@ export function timelineChart(days, { width = 1100 } = {}) {
     const tip = `${fmtDate(day)}: ${entry.mentions} mention${entry.mentions === 1 ? "" : "s"} in ${entry.articles} article${entry.articles === 1 ? "" : "s"}, mean sentiment ${fmtSigned(entry.mean_sentiment)}`;
     svg.append(
       s("rect", {
-        x: xOf(i) - Math.max(1, step * 0.35), width: Math.max(2, step * 0.7), y: barTop + barH - bh, height: Math.max(1, bh),
+        x: xOf(i) - barW / 2, width: barW, y: barTop + barH - bh, height: Math.max(1, bh),
         class: "bar", testid: "timeline-day", dataset: { day },
       }, s("title", {}, tip)),
     );
