@@ -258,7 +258,8 @@ def test_the_entity_page_of_a_seed_holder_shows_the_seeds_stances(
 
     page.evaluate("hash => { location.hash = hash }", f"#/entity/{quote(holder, safe='')}")
     wait_for_view(page, "entity")
-    expect(page.get_by_test_id("entity-name")).to_have_text(stances[0]["holder_name"])
+    names = {e["id"]: e["name"] for e in enriched["entities"]}
+    expect(page.get_by_test_id("entity-name")).to_have_text(names.get(holder) or stances[0]["holder_name"])
     rows = page.locator(
         f"[data-testid=entity-stances-held-list] [data-testid=stance-item][data-article-id='{seed_id}']"
     )

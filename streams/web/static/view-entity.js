@@ -55,13 +55,33 @@ function settle(result, what) {
   return h("section", { class: "panel" }, notice(`Could not load ${what}: ${result.reason?.message}`, "error"));
 }
 
+function edgesOf(stances, polarity) {
+  // the store's entity() edges, for a topic: its stances grouped by holder
+  const by = new Map();
+  for (const st of stances) {
+    if (st.polarity !== polarity) continue;
+    const e = by.get(st.holder) || { id: st.holder, name: st.holder_name || st.holder, count: 0, sum: 0, last_at: st.at };
+    e.count += 1;
+    e.sum += st.sentiment;
+    if (st.at > e.last_at) e.last_at = st.at;
+    by.set(st.holder, e);
+  }
+  return [...by.values()].map((e) => ({ ...e, mean_sentiment: e.sum / e.count })).sort((a, b) => b.count - a.count);
+}
+
 async function renderTopic(view, id, signal) {
   const page = h("div", { class: "entity-page", testid: "entity-page", dataset: { entityId: id } });
   view.append(page);
-  const sample = await get("stances", { target: id, limit: 1 }, { signal });
-  const name = sample.items?.[0]?.target_name || id.replace(/^topic:/, "").replace(/-/g, " ");
+  const sample = await get("stances", { target: id, limit: 500 }, { signal });
+  const items = sample.items || [];
+  const name = items[0]?.target_name || id.replace(/^topic:/, "").replace(/-/g, " ");
+  document.title = `${name} · stancewire desk`;
   page.append(h("header", { class: "entity-head" },
-    h("h1", { testid: "entity-name" }, name), h("span", { class: "badge" }, "topic")));
+    h("h1", { testid: "entity-name" }, name), h("span", { class: "badge" }, "topic"),
+    h("p", { class: "muted" }, `${items.length}${sample.next ? "+" : ""} stance${items.length === 1 ? "" : "s"} on this topic`)));
+  page.append(h("section", { class: "panel relations", testid: "entity-relations" },
+    relationBox("Supported by", edgesOf(items, "support"), "supported-by"),
+    relationBox("Opposed by", edgesOf(items, "oppose"), "opposed-by")));
   page.append(h("section", { class: "panel", testid: "entity-stances-on" }, h("h2", {}, "Stances on this topic"),
     await stanceList({ target: id }, signal, { testid: "entity-stances-on-list", empty: "No stances on this topic." })));
 }
