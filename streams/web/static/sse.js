@@ -32,6 +32,17 @@ export class SseParser {
     }
   }
 
+  /** The stream ended: a "\r" held back as a possible half of "\r\n" was a line end after all. */
+  end() {
+    if (this.buffer.endsWith("\r")) {
+      this.buffer = this.buffer.slice(0, -1);
+      const rest = this.buffer;
+      this.buffer = "";
+      for (const line of rest.split(/\r\n|\r|\n/)) this.line(line);
+    }
+    this.buffer = "";
+  }
+
   line(line) {
     if (line === "") {
       this.dispatch();
@@ -49,7 +60,9 @@ export class SseParser {
   }
 
   dispatch() {
-    if (this.data.length) {
+    // The standard drops an event without data lines; a named one ("event: ready" alone) is kept
+    // here, so that a server that sends its ready signal bare still lights the feed up.
+    if (this.data.length || this.event) {
       this.onEvent({ event: this.event || "message", data: this.data.join("\n"), id: this.lastId });
     }
     this.reset();
@@ -114,7 +127,10 @@ export class LiveFeed {
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) break;
+        if (done) {
+          parser.end();
+          break;
+        }
         parser.feed(value);
       }
     } catch (err) {
