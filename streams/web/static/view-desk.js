@@ -41,7 +41,7 @@ function evidenceQuote(alert) {
   return h("blockquote", { class: "evidence" }, (ev.text || "").trim());
 }
 
-export function alertItem({ alert, live, receivedAt }) {
+export function alertItem({ alert, live, receivedAt }, { arriving = false } = {}) {
   const article = alert.article || {};
   const matches = alert.matches || [];
   const items = alert.kind === "digest" && alert.digest
@@ -49,7 +49,7 @@ export function alertItem({ alert, live, receivedAt }) {
     : matches.slice(0, 4).map((m) => h("li", {}, describeMatch(m)));
   if (alert.kind !== "digest" && matches.length > 4) items.push(h("li", { class: "muted" }, `and ${matches.length - 4} more`));
   return h("li", {
-    class: `alert${live ? " live" : ""}`, testid: "alert-item",
+    class: `alert${arriving ? " arriving" : ""}`, testid: "alert-item",
     dataset: {
       fingerprint: alert.fingerprint, articleId: alert.article_id, subscriptionId: alert.subscription_id,
       kind: alert.kind, live: String(live), receivedAt: String(receivedAt),
@@ -74,7 +74,7 @@ function feedPanel(alerts, signal) {
   };
   for (const item of alerts.items) list.append(alertItem(item));
   const listener = (item) => {
-    const el = alertItem(item);
+    const el = alertItem(item, { arriving: item.live });
     if (item.live) list.prepend(el);
     else {
       // history arriving after the view was drawn: keep newest-first order
