@@ -302,13 +302,22 @@ def test_a_click_on_a_stance_shows_its_evidence_in_the_article(
     first = rows.first
     stance_id = first.get_attribute("data-stance-id")
     target = first.get_attribute("data-target")
-    (stance,) = [s for s in state["stances"] if s["target"] == target][:1]
+    # the stance as the store keeps it (one per article, holder and target), which must be one the
+    # enrichment found, with offsets into the seed's body
+    stored = api(
+        desk, "GET", "/api/stances", params={"holder": state["holder"], "article": seed_id, "limit": 100}
+    )
+    (stance,) = [s for s in stored.json()["items"] if s["id"] == stance_id]
+    ev = stance["evidence"]
+    assert (ev["start"], ev["end"]) in {
+        (s["evidence"]["start"], s["evidence"]["end"]) for s in state["stances"] if s["target"] == target
+    }
+    assert body[ev["start"] : ev["end"]] == ev["text"]
     first.get_by_test_id("stance-evidence-link").click()
 
     wait_for_view(page, "article")
     article_body = page.get_by_test_id("article-body")
     expect(article_body).to_have_attribute("data-active-stance", stance_id or "")
-    ev = stance["evidence"]
     assert evidence_shown(page) == body[ev["start"] : ev["end"]].strip()
     expect(article_body.locator(".seg.active").first).to_be_in_viewport()
     # the address is a deep link to this stance

@@ -7,6 +7,13 @@ import { timelineChart } from "./charts.js";
 import { articleHref, articleTitle, entityLink, fmtDate, fmtSigned, h, notice } from "./dom.js";
 import { stanceList } from "./stances.js";
 
+function barOf(percent) {
+  // set through the CSSOM, not a style attribute, which a strict Content-Security-Policy refuses
+  const bar = h("span", { class: "bar" });
+  bar.style.width = `${percent}%`;
+  return bar;
+}
+
 function relationBox(title, edges, key) {
   const box = h("section", { class: `relation rel-${key}`, testid: `relation-${key}` }, h("h3", {}, title));
   if (!edges || !edges.length) {
@@ -18,7 +25,7 @@ function relationBox(title, edges, key) {
     h("li", { testid: "relation-item", dataset: { id: e.id, count: String(e.count) } },
       entityLink(e.id, e.name),
       h("span", { class: "bar-wrap", title: `${e.count} stance${e.count === 1 ? "" : "s"}` },
-        h("span", { class: "bar", style: `width:${Math.max(6, (e.count / max) * 100)}%` })),
+        barOf(Math.max(6, (e.count / max) * 100))),
       h("span", { class: "muted small" }, ` ${e.count} · ${fmtSigned(e.mean_sentiment)} · ${fmtDate(e.last_at)}`)))));
   if (edges.length > 12) box.append(h("p", { class: "muted small" }, `and ${edges.length - 12} more`));
   return box;
