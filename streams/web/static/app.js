@@ -131,6 +131,7 @@ async function route() {
   const r = parseRoute(location.hash);
   document.body.dataset.view = r.name;
   clear(view);
+  window.scrollTo(0, 0); // a new view starts at its top, not where the last one was scrolled to
   view.dataset.route = r.name;
   view.removeAttribute("data-ready");
   try {
