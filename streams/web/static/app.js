@@ -12,6 +12,8 @@ const view = document.getElementById("view");
 const dialog = document.querySelector("[data-testid=token-dialog]");
 const statusEl = document.querySelector("[data-testid=feed-status]");
 
+const MAX_ALERTS = 300;
+
 /** The alerts the desk shows: history from /api/alerts, then live ones, newest first, one per fingerprint. */
 export const alerts = {
   items: [],
@@ -23,7 +25,11 @@ export const alerts = {
     const item = { alert, live, receivedAt: Date.now() };
     if (live) this.items.unshift(item);
     else this.items.push(item);
-    this.items.sort((a, b) => (b.live - a.live) || String(b.alert.created_at).localeCompare(String(a.alert.created_at)));
+    // live ones in the order they came, above the history in the order the worker made them
+    this.items.sort((a, b) => (b.live - a.live) ||
+      (a.live ? b.receivedAt - a.receivedAt : String(b.alert.created_at).localeCompare(String(a.alert.created_at))));
+    // a desk left open all week keeps the newest few hundred, not every alert since it was opened
+    if (this.items.length > MAX_ALERTS) this.items.length = MAX_ALERTS;
     for (const listener of this.listeners) listener(item);
   },
 };

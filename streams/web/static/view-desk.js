@@ -74,6 +74,7 @@ function feedPanel(alerts, signal) {
   };
   for (const item of alerts.items) list.append(alertItem(item));
   const listener = (item) => {
+    if (!alerts.items.includes(item)) return; // older than everything the desk keeps
     const el = alertItem(item, { arriving: item.live });
     if (item.live) list.prepend(el);
     else {
@@ -83,6 +84,7 @@ function feedPanel(alerts, signal) {
       if (before) before.before(el);
       else list.append(el);
     }
+    while (list.childElementCount > alerts.items.length) list.lastElementChild.remove();
     sync();
   };
   alerts.listeners.add(listener);
