@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LINT_PATHS := streams tests $(wildcard bench)
 
-.PHONY: help setup kafka-jars system-postgres demo test lint unit integration bench faults clean train-stances
+.PHONY: help setup kafka-jars system-postgres system-chromium demo test lint unit integration bench faults clean train-stances
 
 help:
 	@echo "make demo   set up, start Kafka + the worker, replay seeds/, show the results, stop"
@@ -29,13 +29,15 @@ kafka-jars:
 
 # The store's tests run their queries on a real PostgreSQL server too (tests/postgres.py starts one
 # from these binaries in a temporary folder). Debian's package, installed only when no server is there
-# yet; the service it brings is not used (and stopped where the package started it).
+# yet; the service it brings is not used (the tests start their own server on a free port).
 system-postgres:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql \
-		&& { $$SUDO service postgresql stop >/dev/null 2>&1 || true; }; \
-	fi
+	bash deploy/apt-install.sh '/usr/lib/postgresql/*/bin/initdb' postgresql
+
+# The browser test drives Debian's chromium (Playwright's own browser downloads are never used: they
+# need a CDN the test machines cannot reach). Installed only when missing; sudo only when not root.
+CHROMIUM ?= /usr/bin/chromium
+system-chromium:
+	bash deploy/apt-install.sh $(CHROMIUM) chromium chromium-driver
 
 demo: setup kafka-jars
 	PATH="$(abspath $(BIN)):$$PATH" bash deploy/demo.sh
@@ -48,10 +50,10 @@ lint: setup
 unit: setup system-postgres
 	$(BIN)/pytest -m "not integration"
 
-integration: setup kafka-jars
+integration: setup kafka-jars system-chromium
 	$(BIN)/pytest -m integration
 
-test: setup kafka-jars system-postgres lint
+test: setup kafka-jars system-postgres system-chromium lint
 	$(BIN)/pytest
 
 bench: setup kafka-jars

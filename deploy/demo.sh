@@ -77,3 +77,17 @@ echo "demo: alerts"
 stancewire alerts tail --from-beginning --max 3 --timeout 30
 echo "demo: worker counters: in=$(health articles_in) enriched=$(health enriched)" \
   "deadlettered=$(health deadlettered) duplicates=$(health duplicates)"
+
+# In a terminal, the demo ends on the desk: its address (the token travels in the fragment, which the
+# browser never sends to the server; the page keeps it and drops it from the address bar) and
+# everything kept up until Ctrl-C. From a script or CI (stdin not a terminal) it stops by itself.
+if [[ -t 0 ]]; then
+  token_fragment=$(python -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' \
+    "$STANCEWIRE_API_TOKEN")
+  echo
+  echo "demo: the desk is at http://127.0.0.1:$STANCEWIRE_WEB_PORT/#token=$token_fragment"
+  echo "demo: the broker and the worker stay up; Ctrl-C stops everything"
+  trap 'echo; exit 0' INT  # the EXIT trap (cleanup) then stops the worker and the broker
+  wait "$worker_pid" || true
+  echo "demo: the worker exited (log: $DEMO_DIR/worker.log)"
+fi
