@@ -245,7 +245,8 @@ def group_offsets(deployment: Deployment) -> dict[str, int]:
 
     admin = KafkaAdminClient(bootstrap_servers=deployment.bootstrap, client_id="faults-admin")
     try:
-        offsets = admin.list_consumer_group_offsets(deployment.app_id)
+        # kafka-python 3: {group: {TopicPartition: OffsetAndMetadata}}
+        offsets = admin.list_group_offsets({deployment.app_id: None})[deployment.app_id]
         return {f"{tp.topic}[{tp.partition}]": meta.offset for tp, meta in sorted(offsets.items())}
     finally:
         admin.close()
