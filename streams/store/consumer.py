@@ -12,12 +12,13 @@ be reached (or an SQLite file locked for longer than its busy timeout) stops not
 is read again after a back-off. An event the database itself refuses (a value PostgreSQL cannot store)
 is found by writing the batch one event at a time, then skipped like an invalid one.
 
-Runs as ``stancewire store run``, or in a thread of the worker (``register_store``).
+Runs as ``stancewire store run``, or as a child process of the worker (``register_store``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -103,7 +104,7 @@ class StoreConsumer:
             auto_offset_reset="earliest",
             max_poll_records=s.store_max_batch,
             max_partition_fetch_bytes=s.max_message_bytes,
-            fetch_max_bytes=max(s.max_message_bytes, 50 * 1024 * 1024),
+            fetch_max_bytes=max(s.max_message_bytes, 16 * 1024 * 1024),
             session_timeout_ms=int(s.kafka_session_timeout_s * 1000),
             heartbeat_interval_ms=int(s.kafka_heartbeat_interval_s * 1000),
             **s.kafka_python_config(),
@@ -207,11 +208,33 @@ class StoreConsumer:
             log.warning("store: offsets not committed (%s); the batch will be read again", exc)
 
 
+def _run_child(settings: Settings) -> None:
+    """The store consumer's own process (``register_store``): ends with its parent, stops on SIGTERM."""
+    import ctypes
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # Linux: SIGTERM when the worker dies, even by SIGKILL (no orphan left consuming).
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    logging.basicConfig(
+        level=logging.WARNING, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
+    )
+    StoreConsumer(settings, open_store(settings)).run(stop)
+
+
 def register_store(app: Any, settings: Settings) -> Store:
     """Open the store for a Faust app (``streams.app.create_app``) and, unless
-    ``store_consumer_enabled`` is off, run its consumer in a thread while the worker runs.
+    ``store_consumer_enabled`` is off, run its consumer in a child process while the worker runs.
 
-    The store is returned and also set as ``app.stancewire_store``, where the API's views find it.
+    A process, not a thread of the worker: the worker's throughput is bound by one interpreter lock
+    that the enrichment needs whole, and decoding, validating and writing every event cost the
+    pipeline about 8 % of its samples (docs/performance.md) when the consumer shared it. The child
+    gets the worker's settings, dies with the worker (SIGKILL included) and is started again if it
+    exits on its own. The store is returned and also set as ``app.stancewire_store``, where the
+    API's views find it (SQLite in WAL mode or PostgreSQL: readers and the writer do not block).
     """
     store = open_store(settings)
     app.stancewire_store = store
@@ -220,18 +243,25 @@ def register_store(app: Any, settings: Settings) -> Store:
 
     @app.task
     async def store_consumer() -> None:
-        # A thread, not a coroutine: the database calls block, and the worker's event loop must not.
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=StoreConsumer(settings, store).run, args=(stop,), name="store-consumer", daemon=True
-        )
-        thread.start()
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")  # no fork of a process with threads and a loop
+        child: Any = None
         try:
-            await asyncio.Event().wait()  # until the worker stops and cancels this task
+            while True:
+                if child is None or not child.is_alive():
+                    if child is not None:
+                        log.warning("store consumer exited (code %s); starting it again", child.exitcode)
+                    child = context.Process(
+                        target=_run_child, args=(settings,), name="store-consumer", daemon=True
+                    )
+                    child.start()
+                await asyncio.sleep(2.0)
         finally:
-            stop.set()
-            # Joined so that the consumer leaves its group at once (its partitions move without
-            # waiting for the session timeout) and no batch is cut by the interpreter's exit.
-            await asyncio.to_thread(thread.join, 30)
+            if child is not None and child.is_alive():
+                # SIGTERM: the consumer finishes its batch and leaves its group at once (its
+                # partitions move without waiting for the session timeout).
+                child.terminate()
+                await asyncio.to_thread(child.join, 30)
 
     return store
