@@ -50,7 +50,7 @@ console = Console(width=150)
 RECOMMENDED = {"STANCEWIRE_BATCH_WITHIN_S": "0.05"}
 
 TARGETS = {
-    "pipeline_vs_raw": 0.85,  # pipeline words/s ≥ 85 % of the raw analyze rate
+    "pipeline_vs_raw": 0.90,  # pipeline words/s ≥ 90 % of the raw analyze rate (issue 13)
     "speedup_2_workers": 1.7,
     "p99_to_enriched_s": 1.0,
     "rss_mb": 1024.0,
@@ -109,10 +109,12 @@ def effective_settings(env: dict[str, str]) -> dict[str, Any]:
     return {name: getattr(settings, name) for name in names if hasattr(settings, name)}
 
 
-def raw_limit(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
-    out = OUT / "analyze_throughput.json"
+def raw_limit(args: argparse.Namespace, env: dict[str, str], *, analyze_only: bool = False) -> dict[str, Any]:
+    out = OUT / ("analyze_throughput_after.json" if analyze_only else "analyze_throughput.json")
     command = [sys.executable, "-m", "bench.analyze_throughput", "--articles", str(args.articles)]
     command += ["--repeats", str(args.raw_repeats), "--quiet", "--out", str(out)]
+    if analyze_only:
+        command.append("--analyze-only")
     subprocess.run(command, check=True, cwd=REPO, env={**os.environ, **env}, timeout=900)
     return dict(json.loads(out.read_text()))
 
@@ -210,6 +212,13 @@ def pipeline_runs(args: argparse.Namespace, env: dict[str, str]) -> dict[str, An
                 results[f"workers_{workers}"] = result
             finally:
                 run.close()
+            if workers == 1 and not args.skip_raw:
+                # The raw analyze path again, right after the one-worker run: this shared machine's
+                # speed drifts by tens of percent over minutes (docs/performance.md), and a ratio of
+                # two phases measured apart moves with it; the verdict uses the mean of both sides.
+                after = raw_limit(args, env, analyze_only=True)
+                results["raw_analyze_after_words_per_s"] = after["best_analyze_words_per_s"]
+                console.print(f"  raw analyze path again: {after['best_analyze_words_per_s']:,.0f} words/s")
     return results
 
 
@@ -225,7 +234,10 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
     raw = report.get("raw") or {}
     one = report.get("pipeline", {}).get("workers_1") or {}
     two = report.get("pipeline", {}).get("workers_2") or {}
-    analyze = raw.get("best_analyze_words_per_s")
+    before = raw.get("best_analyze_words_per_s")
+    after = report.get("pipeline", {}).get("raw_analyze_after_words_per_s")
+    # Raw measured before and after the pipeline run: their mean cancels a drift of the machine's speed.
+    analyze = (before + after) / 2 if before and after else before
     ratio = one["words_per_s"] / analyze if one and analyze else None
     speedup = two["words_per_s"] / one["words_per_s"] if one and two else None
     latency = one.get("latency") or {}
@@ -234,13 +246,15 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
     raw2 = (report.get("raw_2_processes") or {}).get("words_per_s")
     return {
         "raw_plain_words_per_s": raw.get("best_plain_words_per_s"),
-        "raw_analyze_words_per_s": analyze,
+        "raw_analyze_words_per_s": before,
+        "raw_analyze_after_words_per_s": after,
+        "raw_analyze_bracket_words_per_s": analyze,
         "pipeline_words_per_s": one.get("words_per_s"),
         "pipeline_articles_per_s": one.get("articles_per_s"),
         "pipeline_vs_raw": ratio,
         "speedup_2_workers": speedup,
         "raw_2_processes_words_per_s": raw2,
-        "raw_speedup_2_processes": raw2 / analyze if raw2 and analyze else None,
+        "raw_speedup_2_processes": raw2 / before if raw2 and before else None,
         "p99_to_enriched_s": p99,
         "max_rss_mb": max(rss) if rss else None,
         "targets": {
@@ -318,11 +332,18 @@ def print_report(report: dict[str, Any]) -> None:
             "",
             f"{one['articles_per_s']:.2f} articles/s, {one['elapsed_s']:.1f}s to last enriched",
         )
+        after = s.get("raw_analyze_after_words_per_s")
         table.add_row(
             "pipeline / raw analyze",
             fmt(s["pipeline_vs_raw"], ".1%"),
-            "≥ 85%",
-            verdict(s["targets"]["pipeline_vs_raw"]),
+            f"≥ {TARGETS['pipeline_vs_raw']:.0%}",
+            verdict(s["targets"]["pipeline_vs_raw"])
+            + (
+                f"; raw {s['raw_analyze_words_per_s']:,.0f} before and {after:,.0f} words/s after the"
+                f" pipeline run (mean {s['raw_analyze_bracket_words_per_s']:,.0f})"
+                if after
+                else ""
+            ),
         )
         table.add_row(
             "to last alert (1 worker)",
