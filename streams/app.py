@@ -12,6 +12,7 @@ from typing import Any
 import faust
 from faust.web.base import BlueprintManager
 
+from streams import commit_guard
 from streams.netguard import install_log_redaction
 from streams.settings import Settings, get_settings
 
@@ -47,6 +48,7 @@ def _credentials(settings: Settings) -> Any:
 def create_app(settings: Settings | None = None, **overrides: Any) -> faust.App:
     settings = settings or get_settings()
     install_log_redaction()
+    commit_guard.install()  # offsets committed only over processed messages (faust-streaming #606)
     options: dict[str, Any] = {
         "broker": [f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         "broker_credentials": _credentials(settings),

@@ -1,0 +1,180 @@
+"""Offsets are committed only over messages this worker has processed: guards on Faust's consumer.
+
+An article whose offset is committed before it is processed is lost when the worker dies before it
+gets to it: nothing reads it again. faust-streaming 0.15.3 can do that in three ways, and the fault
+suite once lost two articles of 66 to one of them (docs/ingestion.md, "Commits"):
+
+1. **Stale acks.** A message fetched before a rebalance and taken off its queue after it is skipped
+   by the stream and *acknowledged* (``Stream.__aiter__``: "we want to ack the filtered out message").
+   Between the revocation and the new assignment the consumer knows no committed offset for the
+   partition, so the ack counts; after the assignment the next commit goes over it, while the message
+   is only being fetched again.
+2. **A head gap of one** (faust-streaming issue #606, pull request #707): ``_new_offset`` withholds a
+   commit only when the first acked offset is *more* than one past the committed one, so a single
+   message still in flight at the head is committed over.
+3. **A read gap that includes the message being read**: ``_add_gap(tp, last + 1, offset)`` marks
+   ``last + 1 .. offset`` *inclusive* as gaps, i.e. counts the message just fetched as acknowledged.
+
+The guards: an ack counts only for a message fetched in the current group generation; the ack state
+of a partition starts empty at each assignment; a commit never goes past the lowest offset of a
+message the stream has taken and not finished (#707's rule); a read gap ends before the message read. Each is a no-op on the normal path (in-order acks of the current
+generation), so what they cost is a duplicate now and then: a message whose ack was not counted is
+read and processed again, and the dedup table counts it as a duplicate.
+
+``install()`` patches ``faust.transport.consumer.Consumer`` once per process; the decision logic is
+the plain function ``committable_offset``.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left
+from collections.abc import Iterable
+from typing import Any
+
+from faust.transport.consumer import Consumer
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
+
+log = logging.getLogger(__name__)
+
+_installed = False
+
+
+def committable_offset(
+    acked: list[int], committed: int | None, in_flight: int | None
+) -> tuple[int | None, int]:
+    """What may be committed for one partition: ``(offset or None, how many of acked it uses)``.
+
+    ``acked`` is sorted (repeats allowed: Faust's gap merge can add an offset twice); ``committed`` the
+    partition's committed offset (the next one to read), None when unknown; ``in_flight`` the lowest
+    offset taken by a stream and not yet acknowledged. The commit is the end of the run of consecutive
+    offsets at the head of ``acked``, never past ``in_flight``. A head that starts more than one past
+    ``committed`` is a message not acknowledged yet: no commit. Exactly one past is tolerated as
+    Faust does (a transaction marker or a compacted record occupies an offset that is never read).
+    A stream acknowledges a partition's messages in order, so that one offset is either never read,
+    or in flight (caught by ``in_flight``), or a stale message's, whose ack no longer counts.
+    """
+    if not acked:
+        return None, 0
+    if committed is not None and acked[0] - committed > 1:
+        return None, 0
+    expected = acked[0]
+    used = 0
+    for offset in acked:
+        if offset < expected:  # a repeat
+            used += 1
+            continue
+        if offset != expected:
+            break
+        expected = offset + 1
+        used += 1
+    candidate = expected
+    if in_flight is not None and in_flight < candidate:
+        candidate = in_flight
+        used = bisect_left(acked, candidate)
+    if committed is not None and candidate <= committed:
+        return None, used
+    if used == 0:
+        return None, 0
+    return candidate, used
+
+
+def _current(consumer: Any, message: Any) -> bool:
+    generation = message.generation_id
+    return generation is None or generation == consumer.app.consumer_generation_id
+
+
+def _ack(self: Any, message: Any) -> bool:
+    """``Consumer.ack`` that counts an ack only for a message fetched in the current generation."""
+    with ack_lock:
+        if message.acked:
+            return False
+        if _current(self, message):
+            return bool(_faust_ack(self, message))
+        # Finished as far as shutdown and rebalances are concerned, but its offset is not acknowledged:
+        # the message is read again from the committed offset (a duplicate at worst).
+        message.acked = True
+        self._unacked_messages.discard(message)
+        notify(self._waiting_for_ack)
+        log.info(
+            "not acknowledging %s[%s]@%s: fetched in generation %s, now %s",
+            message.topic,
+            message.partition,
+            message.offset,
+            message.generation_id,
+            self.app.consumer_generation_id,
+        )
+        return False
+
+
+def _in_flight(consumer: Any, tp: Any) -> int | None:
+    """The lowest offset on ``tp`` a stream has taken and not finished, in this generation."""
+    generation = consumer.app.consumer_generation_id
+    lowest: int | None = None
+    for message in list(consumer._unacked_messages):
+        if message.tp != tp or message.acked:
+            continue
+        if message.generation_id is not None and message.generation_id != generation:
+            continue
+        if lowest is None or message.offset < lowest:
+            lowest = message.offset
+    return lowest
+
+
+def _new_offset(self: Any, tp: Any) -> int | None:
+    """``Consumer._new_offset`` with ``committable_offset``'s rules; Faust's gap merge kept."""
+    acked = self._acked[tp]
+    if not acked:
+        return None
+    gaps = self._gap[tp]
+    if gaps:
+        highest = max(acked)
+        spans = sorted(gaps.overlap(0, highest), key=lambda span: span.begin)
+        if spans:
+            filled = [offset for span in spans for offset in range(span.begin, span.end)]
+            acked.extend(filled)
+            gaps.chop(0, max(filled[-1], highest + 1))
+    acked.sort()
+    offset, used = committable_offset(acked, self._committed_offset[tp], _in_flight(self, tp))
+    if used:
+        self._acked_index[tp].difference_update(acked[:used])
+        del acked[:used]
+    return offset
+
+
+async def _add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+    """``Consumer._add_gap`` whose gap ends before ``offset_to``, the message just read."""
+    if offset_to - 1 >= offset_from:
+        await _faust_add_gap(self, tp, offset_from, offset_to - 1)
+
+
+async def _on_partitions_assigned(self: Any, assigned: set[Any], generation_id: int = 0) -> None:
+    """Acks recorded between the revocation and this assignment belong to no generation: dropped."""
+    _forget(self, assigned)
+    await _faust_on_partitions_assigned(self, assigned, generation_id)
+
+
+def _forget(consumer: Any, partitions: Iterable[Any]) -> None:
+    for tp in partitions:
+        consumer._acked.pop(tp, None)
+        consumer._acked_index.pop(tp, None)
+        consumer._gap.pop(tp, None)
+
+
+_faust_ack = Consumer.ack
+_faust_new_offset = Consumer._new_offset
+_faust_add_gap = Consumer._add_gap
+_faust_on_partitions_assigned = Consumer.on_partitions_assigned
+
+
+def install() -> None:
+    """Patch Faust's consumer (once per process)."""
+    global _installed
+    if _installed:
+        return
+    Consumer.ack = _ack  # type: ignore[method-assign]
+    Consumer._new_offset = _new_offset  # type: ignore[method-assign]
+    Consumer._add_gap = _add_gap  # type: ignore[method-assign]
+    Consumer.on_partitions_assigned = _on_partitions_assigned  # type: ignore[method-assign]
+    _installed = True
