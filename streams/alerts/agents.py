@@ -27,6 +27,7 @@ from typing import Any
 
 import faust
 import httpx
+import orjson
 from faust.tables.globaltable import GlobalTable
 
 from streams import acks
@@ -42,6 +43,7 @@ from streams.alerts.metrics import (
     ALERTS_SUPPRESSED,
     MATCH_SECONDS,
 )
+from streams.alerts.published import PublishedAlerts
 from streams.alerts.state import Staged
 from streams.alerts.subscriptions import Subscription, SubscriptionBook, SubscriptionRequests
 from streams.alerts.webhooks import webhook_allowlist
@@ -101,9 +103,15 @@ def aiokafka_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-async def read_alerts(settings: Settings, topic: str, feed: AlertFeed) -> None:
+# How far back the reader starts on each partition of the alerts topic, for the fingerprints the
+# matcher checks after a rebalance (PublishedAlerts): far more than a crash can leave unrecorded.
+PUBLISHED_TAIL = 2000
+
+
+async def read_alerts(settings: Settings, topic: str, feed: AlertFeed, published: PublishedAlerts) -> None:
     """Every alert of every partition into ``feed`` (no consumer group: each worker reads them all),
-    starting a little before the end so that reconnecting SSE clients can be caught up."""
+    starting a little before the end so that reconnecting SSE clients can be caught up; and every
+    fingerprint, from further back, into ``published``."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
@@ -122,24 +130,43 @@ async def read_alerts(settings: Settings, topic: str, feed: AlertFeed) -> None:
         ends = await consumer.end_offsets(tps)
         begins = await consumer.beginning_offsets(tps)
         keep = settings.alert_sse_buffer // max(len(tps), 1)
+        feed_from = {tp: max(begins[tp], ends[tp] - keep) for tp in tps}
+        read_from = {tp: max(begins[tp], ends[tp] - max(keep, PUBLISHED_TAIL)) for tp in tps}
         for tp in tps:
-            consumer.seek(tp, max(begins[tp], ends[tp] - keep))
+            consumer.seek(tp, read_from[tp])
+
+        async def end_offsets() -> dict[int, int]:
+            return {tp.partition: offset for tp, offset in (await consumer.end_offsets(tps)).items()}
+
+        published.starting_at({tp.partition: read_from[tp] for tp in tps}, end_offsets)
         while True:
-            batches = await consumer.getmany(timeout_ms=1000)
+            batches = await consumer.getmany(timeout_ms=250)
             for tp, records in batches.items():
                 for record in records:
                     if record.value is None or record.key is None:
+                        published.record(tp.partition, record.offset, None)
+                        continue
+                    data = record.value.decode("utf-8", errors="replace")
+                    published.record(tp.partition, record.offset, fingerprint_of(record.value))
+                    if record.offset < feed_from[tp]:
                         continue
                     feed.publish(
                         FeedEvent(
-                            record.key.decode("utf-8", errors="replace"),
-                            tp.partition,
-                            record.offset,
-                            record.value.decode("utf-8", errors="replace"),
+                            record.key.decode("utf-8", errors="replace"), tp.partition, record.offset, data
                         )
                     )
+            await published.notify()
     finally:
         await consumer.stop()
+
+
+def fingerprint_of(value: bytes) -> str | None:
+    try:
+        alert = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    fingerprint = alert.get("fingerprint") if isinstance(alert, dict) else None
+    return fingerprint if isinstance(fingerprint, str) else None
 
 
 def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerting:
@@ -156,6 +183,7 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
         on_invalid=lambda key, why: log.warning("subscription %s is unusable and ignored: %s", key, why),
     )
     feed = AlertFeed(buffer=settings.alert_sse_buffer)
+    published = PublishedAlerts()
 
     # --- State ----------------------------------------------------------------------------------
     # Subscriptions: every worker holds all of them (web API, delivery, matching). One partition,
@@ -293,6 +321,10 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
 
     async def publish(outcome: Outcome) -> None:
         pending: list[tuple[int, str, Awaitable[Any]]] = []
+        fresh = [alert for alert in outcome.alerts if alert.get("fingerprint") not in published]
+        if len(fresh) < len(outcome.alerts):  # made before a crash, on the topic, not yet in the state
+            ALERTS_SUPPRESSED.labels("already_published").inc(len(outcome.alerts) - len(fresh))
+            outcome.alerts[:] = fresh
         for index, alert in enumerate(outcome.alerts):
             sent = await acks.send(topics.alerts, key=alert["subscription_id"], value=alert)
             pending.append((index, topics.alerts.get_topic_name(), sent))
@@ -307,7 +339,15 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
 
     @app.agent(alert_input, name="alert-match")
     async def match(stream: Any) -> None:
+        judged_in: dict[str, int | None] = {"generation": None}
         async for event in stream.events():
+            if judged_in["generation"] != app.consumer_generation_id:
+                # After a rebalance (a start included) the events since the last commit are read
+                # again; the alerts some of them made before a crash may be on the topic and not in
+                # the state. Read the topic to its end first (PublishedAlerts).
+                if not await published.wait_until_read(timeout=30.0):
+                    log.warning("alert matching resumes without having read the alerts topic to its end")
+                judged_in["generation"] = app.consumer_generation_id
             message = event.value
             if not isinstance(message, Mapping):
                 continue
@@ -396,7 +436,7 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
 
     @app.task
     async def alert_reader() -> None:
-        await read_alerts(settings, topics.alerts.get_topic_name(), feed)
+        await read_alerts(settings, topics.alerts.get_topic_name(), feed, published)
 
     @app.task
     async def delivery_shutdown() -> None:
