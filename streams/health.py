@@ -62,6 +62,14 @@ class Health:
             else:
                 before.end = end
 
+    def stalled(self, now: float, after_s: float) -> list[str]:
+        """The watched partitions with messages waiting and no commit for ``after_s``."""
+        return [
+            name
+            for name, watch in sorted(self.partitions.items())
+            if watch.end > watch.committed and now - watch.progress_at > after_s
+        ]
+
     def report(self, now: float) -> dict[str, Any]:
         problems: list[str] = []
         if self.broker_ok_at is None:

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     health_probe_interval_s: float = Field(default=2.0, gt=0)
     health_broker_timeout_s: float = Field(default=10.0, gt=0)
     health_stall_s: float = Field(default=120.0, gt=0)
+    # A partition stalled this long makes the worker ask its group to rebalance (0: never). Seen in the
+    # fault suite, once in twenty restarts: a worker given a partition after a rebalance that never
+    # fetched from it until the next rebalance (faust-streaming issue #629 reads alike).
+    health_stall_rejoin_s: float = Field(default=45.0, ge=0)
 
     # --- Input limits ---------------------------------------------------------------------------------
     max_body_bytes: int = Field(default=1_000_000, ge=1)

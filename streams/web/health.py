@@ -48,6 +48,7 @@ async def probe(app: faust.App, settings: Settings, health: Health, watched: set
 
     client: Any = None
     timeout = settings.health_broker_timeout_s
+    rejoined_at = float("-inf")
     while True:
         try:
             if client is None:
@@ -64,11 +65,22 @@ async def probe(app: faust.App, settings: Settings, health: Health, watched: set
             mine = [tp for tp in consumer.assignment() if tp.topic in watched]
             ends = await asyncio.wait_for(client.end_offsets(mine), timeout) if mine else {}
             committed = getattr(consumer, "_committed_offset", {})
+            now = time.monotonic()
             health.observe(
-                time.monotonic(),
+                now,
                 {_name(tp): end for tp, end in ends.items()},
                 {_name(tp): committed.get(tp) for tp in mine},
             )
+            after_s = settings.health_stall_rejoin_s
+            stalled = health.stalled(now, after_s) if after_s > 0 else []
+            if stalled and now - rejoined_at >= after_s:
+                log.warning(
+                    "%s: messages waiting and no commit for %.0fs; asking the group to rebalance",
+                    ", ".join(stalled),
+                    after_s,
+                )
+                request_rejoin(app)
+                rejoined_at = now
         except asyncio.CancelledError:
             if client is not None:
                 await client.stop()
@@ -82,6 +94,15 @@ async def probe(app: faust.App, settings: Settings, health: Health, watched: set
                     log.debug("health probe client did not stop cleanly", exc_info=True)
                 client = None
         await asyncio.sleep(settings.health_probe_interval_s)
+
+
+def request_rejoin(app: faust.App) -> None:
+    """Make this worker's consumer rejoin its group, which rebalances the group: what got a stalled
+    partition fetched again in the fault suite. On the consumer's own thread and loop, where aiokafka's
+    coordinator lives."""
+    thread: Any = app.consumer._thread  # type: ignore[attr-defined]
+    coordinator = thread._ensure_consumer()._coordinator
+    thread.thread_loop.call_soon_threadsafe(coordinator.request_rejoin)
 
 
 def register_health(app: faust.App, settings: Settings) -> Health:

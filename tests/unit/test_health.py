@@ -90,3 +90,28 @@ def test_recovery_settings_reach_the_faust_consumer(tmp_path) -> None:
     assert app.conf.broker_commit_interval == 1.0 and app.conf.consumer_group_instance_id == "worker-a"
     defaults = create_app(Settings(app_id="stancewire-settings-test-2", data_dir=tmp_path))
     assert defaults.conf.broker_session_timeout == 8 and defaults.conf.consumer_group_instance_id is None
+
+
+def test_the_partitions_stalled_for_the_rejoin_threshold() -> None:
+    h = health()
+    h.observe(0, {"raw[0]": 10, "raw[1]": 4, "enriched[0]": 7}, {"raw[0]": 2, "raw[1]": 4, "enriched[0]": 1})
+    h.observe(20, {"raw[0]": 12, "raw[1]": 4, "enriched[0]": 7}, {"raw[0]": 2, "raw[1]": 4, "enriched[0]": 5})
+    assert h.stalled(15, after_s=15) == []
+    assert h.stalled(16, after_s=15) == ["raw[0]"]  # raw[1] has nothing waiting, enriched[0] moved at 20
+    assert h.stalled(36, after_s=15) == ["enriched[0]", "raw[0]"]
+
+
+def test_a_rejoin_is_requested_on_the_consumer_thread_loop() -> None:
+    from types import SimpleNamespace
+
+    from streams.web.health import request_rejoin
+
+    calls: list[object] = []
+    coordinator = SimpleNamespace(request_rejoin=lambda: None)
+    consumer = SimpleNamespace(_coordinator=coordinator)
+    thread = SimpleNamespace(
+        _ensure_consumer=lambda: consumer,
+        thread_loop=SimpleNamespace(call_soon_threadsafe=calls.append),
+    )
+    request_rejoin(SimpleNamespace(consumer=SimpleNamespace(_thread=thread)))  # type: ignore[arg-type]
+    assert calls == [coordinator.request_rejoin]
