@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # heartbeating and its partitions go to the others once the broker has missed it for the session
     # timeout (Faust's default, 60 s, stalled them for a minute and more). The broker refuses less
     # than its group.min.session.timeout.ms (6 s by default); the heartbeat must be well under it.
-    kafka_session_timeout_s: float = Field(default=8.0, ge=6.0)
+    kafka_session_timeout_s: float = Field(default=6.0, ge=6.0)
     kafka_heartbeat_interval_s: float = Field(default=1.0, gt=0)
     # How long a rebalance waits for the live workers to rejoin (one busy with a long batch included).
     kafka_rebalance_timeout_s: float = Field(default=60.0, gt=0)
