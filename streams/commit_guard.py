@@ -4,8 +4,9 @@ An article whose offset is committed before it is processed is lost when the wor
 gets to it: nothing reads it again. faust-streaming 0.15.3 can do that in three ways, and the fault
 suite once lost two articles of 66 to one of them (docs/ingestion.md, "Commits"):
 
-1. **Stale acks.** A message fetched before a rebalance and taken off its queue after it is skipped
-   by the stream and *acknowledged* (``Stream.__aiter__``: "we want to ack the filtered out message").
+1. **Stale acks.** A message fetched before a rebalance and taken off its queue after it, or taken
+   while a rebalance or a table recovery holds the flow, is skipped by the stream and *acknowledged*
+   (``Stream.__aiter__``: "we want to ack the filtered out message").
    Between the revocation and the new assignment the consumer knows no committed offset for the
    partition, so the ack counts; after the assignment the next commit goes over it, while the message
    is only being fetched again.
@@ -15,7 +16,8 @@ suite once lost two articles of 66 to one of them (docs/ingestion.md, "Commits")
 3. **A read gap that includes the message being read**: ``_add_gap(tp, last + 1, offset)`` marks
    ``last + 1 .. offset`` *inclusive* as gaps, i.e. counts the message just fetched as acknowledged.
 
-The guards: an ack counts only for a message fetched in the current group generation; the ack state
+The guards: an ack counts only for a message fetched in the current group generation while the flow
+is on; the ack state
 of a partition starts empty at each assignment; a commit never goes past the lowest offset of a
 message the stream has taken and not finished (#707's rule); a read gap ends before the message read. Each is a no-op on the normal path (in-order acks of the current
 generation), so what they cost is a duplicate now and then: a message whose ack was not counted is
@@ -81,8 +83,14 @@ def committable_offset(
 
 
 def _current(consumer: Any, message: Any) -> bool:
+    """An ack that may count: the message was fetched in this generation, and the flow is on. While a
+    rebalance or a recovery holds the flow, the stream skips what it takes off its queues and acks it
+    unprocessed; a real ack in that window is for a partition about to be revoked or just assigned,
+    whose ack state is dropped anyway (``_forget``)."""
     generation = message.generation_id
-    return generation is None or generation == consumer.app.consumer_generation_id
+    if generation is not None and generation != consumer.app.consumer_generation_id:
+        return False
+    return bool(consumer.app.flow_control.is_active())
 
 
 def _ack(self: Any, message: Any) -> bool:
@@ -98,12 +106,13 @@ def _ack(self: Any, message: Any) -> bool:
         self._unacked_messages.discard(message)
         notify(self._waiting_for_ack)
         log.info(
-            "not acknowledging %s[%s]@%s: fetched in generation %s, now %s",
+            "not acknowledging %s[%s]@%s: fetched in generation %s, now %s, flow %s",
             message.topic,
             message.partition,
             message.offset,
             message.generation_id,
             self.app.consumer_generation_id,
+            "on" if self.app.flow_control.is_active() else "held",
         )
         return False
 

@@ -90,10 +90,14 @@ def _message(offset: int, generation: int, tp: TP = TOPIC_PARTITION) -> Message:
     )
 
 
-def _consumer(generation: int, committed: int | None) -> Any:
+def _consumer(generation: int, committed: int | None, flow_on: bool = True) -> Any:
+    flow = {"on": flow_on}
     consumer = SimpleNamespace(
+        flow=flow,
         app=SimpleNamespace(
-            consumer_generation_id=generation, topics=SimpleNamespace(acks_enabled_for=lambda topic: True)
+            consumer_generation_id=generation,
+            topics=SimpleNamespace(acks_enabled_for=lambda topic: True),
+            flow_control=SimpleNamespace(is_active=lambda: flow["on"]),
         ),
         _acked=defaultdict(list),
         _acked_index=defaultdict(set),
@@ -132,6 +136,20 @@ def test_faust_alone_commits_over_the_stale_messages() -> None:
         consumer._unacked_messages.add(message)
         commit_guard._faust_ack(consumer, message)
     assert commit_guard._faust_new_offset(consumer, TOPIC_PARTITION) == 32
+
+
+def test_an_ack_while_the_flow_is_held_does_not_count() -> None:
+    # A recovery holds the flow: the stream skips what it takes off its queue and acks it unprocessed.
+    consumer = _consumer(generation=2, committed=7, flow_on=False)
+    skipped = [_message(offset, generation=2) for offset in range(7, 13)]
+    consumer._unacked_messages.update(skipped)
+    for message in skipped:
+        assert commit_guard._ack(consumer, message) is False
+    assert commit_guard._new_offset(consumer, TOPIC_PARTITION) is None
+    consumer.flow["on"] = True
+    processed = _message(7, generation=2)
+    assert commit_guard._ack(consumer, processed) is True
+    assert commit_guard._new_offset(consumer, TOPIC_PARTITION) == 8
 
 
 def test_the_commit_waits_for_the_message_a_stream_still_holds() -> None:
