@@ -340,6 +340,11 @@ def kills(broker: Broker, root: Path, workers: int, articles: int, count: int, s
             ids = [a.article_id for a in corpus] + probe_ids
             wait_accounted(reader, deployment, ids, timeout=600)
             tally = account(f"kill{workers}", reader, deployment, ids, len(events) + len(probe_ids))
+            for worker in deployment.workers:
+                if worker.process.poll() is not None:
+                    tally.notes.append(
+                        f"worker {worker.index} died on its own: exit status {worker.process.returncode}"
+                    )
     finally:
         deployment.stop()
     tally.recoveries = recoveries
@@ -385,7 +390,8 @@ def broker_fault(broker: Broker, root: Path, articles: int, down_s: float, hard:
             tally.recoveries = [took]
             alive = all(w.process.poll() is None for w in deployment.workers)
             if not alive:
-                tally.notes.append("a worker died")
+                codes = [w.process.returncode for w in deployment.workers if w.process.poll() is not None]
+                tally.notes.append(f"a worker died: exit status {codes}")
     finally:
         deployment.stop()
     return tally

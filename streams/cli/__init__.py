@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,9 @@ def worker(
     from streams.app import create_app
 
     faust_app = create_app(settings)
+    # A worker that dies of a fatal signal (a crash in native code) leaves the Python traceback of
+    # every thread in its log instead of nothing.
+    faulthandler.enable()
     argv = ["stancewire", "worker", "--loglevel", loglevel or settings.log_level]
     argv += ["--web-port", str(web_port or settings.web_port), "--web-host", settings.web_host]
     sys.argv = argv
