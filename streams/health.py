@@ -84,15 +84,13 @@ class Health:
                 + (f" ({self.broker_error})" if self.broker_error else "")
             )
         stalled = []
-        for name, watch in sorted(self.partitions.items()):
+        for name in self.stalled(now, self.stall_s):
+            watch = self.partitions[name]
             lag = watch.end - watch.committed
-            if lag > 0 and now - watch.progress_at > self.stall_s:
-                stalled.append(
-                    {"partition": name, "lag": lag, "stalled_s": round(now - watch.progress_at, 1)}
-                )
-                problems.append(
-                    f"partition {name} stalled: {lag} behind, no progress for {now - watch.progress_at:.0f}s"
-                )
+            stalled.append({"partition": name, "lag": lag, "stalled_s": round(now - watch.progress_at, 1)})
+            problems.append(
+                f"partition {name} stalled: {lag} behind, no progress for {now - watch.progress_at:.0f}s"
+            )
         return {
             "status": "degraded" if problems else "ok",
             "problems": problems,

@@ -146,13 +146,15 @@ async def read_alerts(settings: Settings, topic: str, feed: AlertFeed, published
                     if record.value is None or record.key is None:
                         published.record(tp.partition, record.offset, None)
                         continue
-                    data = record.value.decode("utf-8", errors="replace")
                     published.record(tp.partition, record.offset, fingerprint_of(record.value))
-                    if record.offset < feed_from[tp]:
+                    if record.offset < feed_from[tp]:  # older than the SSE memory: fingerprints only
                         continue
                     feed.publish(
                         FeedEvent(
-                            record.key.decode("utf-8", errors="replace"), tp.partition, record.offset, data
+                            record.key.decode("utf-8", errors="replace"),
+                            tp.partition,
+                            record.offset,
+                            record.value.decode("utf-8", errors="replace"),
                         )
                     )
             await published.notify()
@@ -339,15 +341,15 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
 
     @app.agent(alert_input, name="alert-match")
     async def match(stream: Any) -> None:
-        judged_in: dict[str, int | None] = {"generation": None}
+        judged_in: int | None = None  # the group generation the topic was last read to its end in
         async for event in stream.events():
-            if judged_in["generation"] != app.consumer_generation_id:
+            if judged_in != app.consumer_generation_id:
                 # After a rebalance (a start included) the events since the last commit are read
                 # again; the alerts some of them made before a crash may be on the topic and not in
                 # the state. Read the topic to its end first (PublishedAlerts).
                 if not await published.wait_until_read(timeout=30.0):
                     log.warning("alert matching resumes without having read the alerts topic to its end")
-                judged_in["generation"] = app.consumer_generation_id
+                judged_in = app.consumer_generation_id
             message = event.value
             if not isinstance(message, Mapping):
                 continue
