@@ -248,12 +248,11 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
     desk = StoryDesk(
         StoryIndex(
             StoryConfig.from_settings(settings),
+            # The LSH bands, the entity index and the entity counts are derived from these two and
+            # kept in memory (StoryIndex.reindex after each rebalance), not changelogged.
             StoryState(
                 articles=table("story-articles", "article_id → story, signature, position flips"),
-                bands=table("story-bands", "LSH band → open articles with that band"),
-                entities=table("story-entities", "entity_id → open stories with it as a main entity"),
                 stories=table("story-stories", "story_id → the story's summary"),
-                frequency=table("story-frequency", "entity_id → articles per day (common entities)"),
             ),
         ),
         table("story-positions", "holder|target → position over time"),
@@ -349,6 +348,14 @@ def register_alerting(app: faust.App, topics: Any, settings: Settings) -> Alerti
                 # the state. Read the topic to its end first (PublishedAlerts).
                 if not await published.wait_until_read(timeout=30.0):
                     log.warning("alert matching resumes without having read the alerts topic to its end")
+                # The story tables were just recovered (or kept): rebuild the indexes derived from them.
+                started = time.perf_counter()
+                desk.stories.reindex()
+                log.info(
+                    "story indexes rebuilt from %d articles in %.2fs",
+                    len(desk.stories.state.articles),
+                    time.perf_counter() - started,
+                )
                 judged_in = app.consumer_generation_id
             message = event.value
             if not isinstance(message, Mapping):
