@@ -12,18 +12,27 @@ fault suite lost articles to the first one (docs/ingestion.md, "Commits" and "Me
    is only being fetched again.
 2. **A head gap of one** (faust-streaming issue #606, pull request #707): ``_new_offset`` withholds a
    commit only when the first acked offset is *more* than one past the committed one, so a single
-   message still in flight at the head is committed over.
-3. **A read gap that includes the message being read**: ``_add_gap(tp, last + 1, offset)`` marks
-   ``last + 1 .. offset`` *inclusive* as gaps, i.e. counts the message just fetched as acknowledged.
+   message at the head, in flight or never read, is committed over.
+3. **Read gaps.** When the fetch jumps (offset > last read + 1), ``_add_gap`` records the offsets in
+   between as acknowledged, for the holes compaction and transaction markers leave. It also counts
+   the message just read (``last + 1 .. offset`` inclusive), and it is fooled by a seek: after
+   ``perform_seek`` the "last read" offset is the *next* one to read, so a fetch from before the seek
+   that delivers ``c + 3`` after a seek to ``c`` records ``c + 1 .. c + 2`` as acknowledged, and with
+   the head gap of one the commit passes ``c .. c + 2``, never processed. Three consecutive articles
+   lost in a rebalance with no ack refused (docs/ingestion.md, "Measured") fit this.
 
 The guards: an ack counts only for a message fetched in the current group generation while the flow
 is on; the ack state of a partition starts empty at each assignment; a commit never goes past the
-lowest offset of a message the stream has taken and not finished (#707's rule); a read gap ends before
-the message read. Each is a no-op on the normal path (in-order acks of the current generation, flow
-on), so what they cost is a duplicate now and then: a message whose ack was not counted is read and
-processed again, and the dedup table counts it as a duplicate. They do not close every way: a full
-fault run at a 6 s session timeout still lost three articles with no ack refused (docs/ingestion.md,
-"Measured").
+lowest offset of a message the stream has taken and not finished (#707's rule); and on a topic whose
+offsets have no holes (every topic stancewire acknowledges: none is compacted, no producer is
+transactional) there is no head gap and no read gap at all: a commit covers only offsets a stream
+acknowledged, one after the other from the committed offset. A hole there means messages were
+skipped, so the commit stops at it; the messages come again after the next rebalance (the health
+watchdog asks for one when a partition stops committing). On a compacted topic Faust's tolerance
+stays, with the read gap ending before the message read. Each guard is a no-op on the normal path
+(in-order acks of the current generation, flow on), so what they cost is a duplicate now and then:
+a message whose ack was not counted is read and processed again, and the dedup table counts it as a
+duplicate.
 
 ``install()`` patches ``faust.transport.consumer.Consumer`` once per process; the decision logic is
 the plain function ``committable_offset``.
@@ -37,6 +46,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from faust.transport.consumer import Consumer
+from faust.types.enums import ProcessingGuarantee
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
@@ -46,22 +56,21 @@ _installed = False
 
 
 def committable_offset(
-    acked: list[int], committed: int | None, in_flight: int | None
+    acked: list[int], committed: int | None, in_flight: int | None, *, holes: bool = False
 ) -> tuple[int | None, int]:
     """What may be committed for one partition: ``(offset or None, how many of acked it uses)``.
 
     ``acked`` is sorted (repeats allowed: Faust's gap merge can add an offset twice); ``committed`` the
     partition's committed offset (the next one to read), None when unknown; ``in_flight`` the lowest
     offset taken by a stream and not yet acknowledged. The commit is the end of the run of consecutive
-    offsets at the head of ``acked``, never past ``in_flight``. A head that starts more than one past
-    ``committed`` is a message not acknowledged yet: no commit. Exactly one past is tolerated as
-    Faust does (a transaction marker or a compacted record occupies an offset that is never read).
-    A stream acknowledges a partition's messages in order, so that one offset is either never read,
-    or in flight (caught by ``in_flight``), or a stale message's, whose ack no longer counts.
+    offsets at the head of ``acked``, never past ``in_flight``. A head that starts past ``committed``
+    is a message not acknowledged yet: no commit. Only where the partition's offsets may have
+    ``holes`` (a compacted topic) is exactly one past tolerated, as Faust does: a compacted record or
+    a transaction marker occupies an offset that is never read.
     """
     if not acked:
         return None, 0
-    if committed is not None and acked[0] - committed > 1:
+    if committed is not None and acked[0] - committed > (1 if holes else 0):
         return None, 0
     expected = acked[0]
     used = 0
@@ -133,13 +142,27 @@ def _in_flight(consumer: Any, tp: Any) -> int | None:
     return lowest
 
 
+def _may_have_holes(consumer: Any, topic: str) -> bool:
+    """Whether ``topic`` may have offsets a consumer never reads: declared compacting, or written in
+    transactions (exactly-once processing). Neither holds for any topic stancewire acknowledges."""
+    guarantee = getattr(getattr(consumer.app, "conf", None), "processing_guarantee", None)
+    if guarantee in (ProcessingGuarantee.EXACTLY_ONCE, ProcessingGuarantee.EXACTLY_ONCE.value):
+        return True
+    return any(
+        topic in getattr(channel, "topics", ()) and bool(getattr(channel, "compacting", False))
+        for channel in list(getattr(consumer.app.topics, "_topics", ()))
+    )
+
+
 def _new_offset(self: Any, tp: Any) -> int | None:
-    """``Consumer._new_offset`` with ``committable_offset``'s rules; Faust's gap merge kept."""
+    """``Consumer._new_offset`` with ``committable_offset``'s rules; Faust's gap merge kept where the
+    topic may have holes."""
     acked = self._acked[tp]
     if not acked:
         return None
+    holes = _may_have_holes(self, tp.topic)
     gaps = self._gap[tp]
-    if gaps:
+    if gaps and holes:
         highest = max(acked)
         spans = sorted(gaps.overlap(0, highest), key=lambda span: span.begin)
         if spans:
@@ -147,7 +170,7 @@ def _new_offset(self: Any, tp: Any) -> int | None:
             acked.extend(filled)
             gaps.chop(0, max(filled[-1], highest + 1))
     acked.sort()
-    offset, used = committable_offset(acked, self._committed_offset[tp], _in_flight(self, tp))
+    offset, used = committable_offset(acked, self._committed_offset[tp], _in_flight(self, tp), holes=holes)
     if used:
         self._acked_index[tp].difference_update(acked[:used])
         del acked[:used]
@@ -155,7 +178,17 @@ def _new_offset(self: Any, tp: Any) -> int | None:
 
 
 async def _add_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
-    """``Consumer._add_gap`` whose gap ends before ``offset_to``, the message just read."""
+    """``Consumer._add_gap`` whose gap ends before ``offset_to``, the message just read; on a topic
+    without holes no gap at all (the offsets in between were skipped, not absent)."""
+    if not _may_have_holes(self, tp.topic):
+        log.info(
+            "%s[%s]: read %s after %s; the offsets between are not counted as acknowledged",
+            tp.topic,
+            tp.partition,
+            offset_to,
+            offset_from - 1,
+        )
+        return
     if offset_to - 1 >= offset_from:
         await _faust_add_gap(self, tp, offset_from, offset_to - 1)
 

@@ -31,9 +31,11 @@ def test_faust_issue_606_a_message_in_flight_at_the_head_is_not_committed_over()
     assert committable_offset([2586, 2587, 2588, 2589], committed=2585, in_flight=2585) == (None, 0)
 
 
-def test_one_offset_never_read_at_the_head_is_tolerated_as_faust_does() -> None:
-    # A transaction marker at 2585: nothing is in flight there.
-    assert committable_offset([2586, 2587], committed=2585, in_flight=None) == (2588, 2)
+def test_one_offset_never_read_at_the_head_is_tolerated_only_where_offsets_have_holes() -> None:
+    # On a compacted topic 2585 may be a record compaction removed: Faust's tolerance.
+    assert committable_offset([2586, 2587], committed=2585, in_flight=None, holes=True) == (2588, 2)
+    # On stancewire's topics every offset is a message: 2585 was skipped, and is read again.
+    assert committable_offset([2586, 2587], committed=2585, in_flight=None) == (None, 0)
 
 
 def test_a_head_more_than_one_past_the_committed_offset_waits() -> None:
@@ -64,12 +66,13 @@ def test_an_unknown_committed_offset_commits_the_run() -> None:
     st.lists(st.integers(0, 60), max_size=40),
     st.one_of(st.none(), st.integers(0, 60)),
     st.one_of(st.none(), st.integers(0, 60)),
+    st.booleans(),
 )
 def test_a_commit_covers_only_acknowledged_offsets_and_never_one_in_flight(
-    acked: list[int], committed: int | None, in_flight: int | None
+    acked: list[int], committed: int | None, in_flight: int | None, holes: bool
 ) -> None:
     acked = sorted(acked)
-    offset, used = committable_offset(acked, committed, in_flight)
+    offset, used = committable_offset(acked, committed, in_flight, holes=holes)
     assert 0 <= used <= len(acked)
     if offset is None:
         return
@@ -77,7 +80,8 @@ def test_a_commit_covers_only_acknowledged_offsets_and_never_one_in_flight(
         assert offset <= in_flight
     if committed is not None:
         assert offset > committed
-        start = committed + 1 if acked[0] == committed + 1 else committed  # the one tolerated offset
+        # the one offset tolerated where there may be holes
+        start = committed + 1 if holes and acked[0] == committed + 1 else committed
     else:
         start = acked[0]
     assert all(o in acked for o in range(start, offset))
@@ -90,13 +94,15 @@ def _message(offset: int, generation: int, tp: TP = TOPIC_PARTITION) -> Message:
     )
 
 
-def _consumer(generation: int, committed: int | None, flow_on: bool = True) -> Any:
+def _consumer(generation: int, committed: int | None, flow_on: bool = True, compacted: bool = False) -> Any:
     flow = {"on": flow_on}
+    declared = SimpleNamespace(topics=(TOPIC_PARTITION.topic,), compacting=compacted)
     consumer = SimpleNamespace(
         flow=flow,
         app=SimpleNamespace(
             consumer_generation_id=generation,
-            topics=SimpleNamespace(acks_enabled_for=lambda topic: True),
+            conf=SimpleNamespace(processing_guarantee="at_least_once"),
+            topics=SimpleNamespace(acks_enabled_for=lambda topic: True, _topics=[declared]),
             flow_control=SimpleNamespace(is_active=lambda: flow["on"]),
         ),
         _acked=defaultdict(list),
@@ -165,14 +171,42 @@ def test_the_commit_waits_for_the_message_a_stream_still_holds() -> None:
     assert commit_guard._new_offset(consumer, TOPIC_PARTITION) == 35
 
 
-def test_a_read_gap_ends_before_the_message_read() -> None:
-    consumer = _consumer(generation=1, committed=10)
-    # Read 10, then 14 (11–13 never arrive): the gap is 11..13, not 11..14. 14 is on its way to the
+def test_a_read_gap_on_a_compacted_topic_ends_before_the_message_read() -> None:
+    consumer = _consumer(generation=1, committed=10, compacted=True)
+    # Read 10, then 14 (11–13 compacted away): the gap is 11..13, not 11..14. 14 is on its way to the
     # stream (not taken yet, so not in flight): a commit must stop before it.
     asyncio.run(commit_guard._add_gap(consumer, TOPIC_PARTITION, 11, 14))
     assert sorted((span.begin, span.end) for span in consumer._gap[TOPIC_PARTITION]) == [(11, 14)]
     consumer._acked[TOPIC_PARTITION].extend([10, 15])
     assert commit_guard._new_offset(consumer, TOPIC_PARTITION) == 14
+
+
+def test_a_fetch_that_jumps_after_a_seek_commits_nothing_it_skipped() -> None:
+    """The fourth way (module doc): seeked to 153, a fetch from before the seek delivers 156 first.
+    Faust records 154..155 as a read gap and tolerates 153 at the head; the commit must stay at 153
+    until 153..155 are read again and processed."""
+    consumer = _consumer(generation=10, committed=153)
+    asyncio.run(commit_guard._add_gap(consumer, TOPIC_PARTITION, 154, 156))
+    assert not consumer._gap[TOPIC_PARTITION]
+    jumped = [_message(offset, generation=10) for offset in (156, 157)]
+    for message in jumped:
+        consumer._unacked_messages.add(message)
+        commit_guard._ack(consumer, message)
+    assert commit_guard._new_offset(consumer, TOPIC_PARTITION) is None
+    for offset in (153, 154, 155):  # read again from the committed offset
+        message = _message(offset, generation=10)
+        consumer._unacked_messages.add(message)
+        commit_guard._ack(consumer, message)
+    assert commit_guard._new_offset(consumer, TOPIC_PARTITION) == 158
+
+
+def test_faust_alone_commits_over_what_the_jump_skipped() -> None:
+    consumer = _consumer(generation=10, committed=153)
+    asyncio.run(commit_guard._faust_add_gap(consumer, TOPIC_PARTITION, 154, 156))
+    message = _message(156, generation=10)
+    consumer._unacked_messages.add(message)
+    commit_guard._faust_ack(consumer, message)
+    assert commit_guard._faust_new_offset(consumer, TOPIC_PARTITION) == 157
 
 
 def test_acks_left_from_before_an_assignment_are_forgotten() -> None:
