@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.corpus import BenchArticle
 from bench.harness import (
@@ -44,6 +45,15 @@ from streams.clock import utc_now_iso
 PARTITIONS = 2
 SUBSCRIPTION = "bench-entity"
 ALERT_ENTITY = "Donald Trump"  # the most mentioned person of the PolNeAR articles (2016 campaign news)
+
+
+def metric_value(exposition: str, name: str) -> float:
+    """One sample's value from a Prometheus text exposition (0 when absent)."""
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    return 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +160,19 @@ class Run:
     def health(self) -> list[dict[str, Any]]:
         return [w.health() for w in self.deployment.workers]
 
+    def enrich_busy(self) -> list[float]:
+        """Each worker's ``stancewire_enrich_busy_seconds_total`` (the enrich thread's time on batches)."""
+        return [
+            metric_value(w.get("/metrics").text, "stancewire_enrich_busy_seconds_total")
+            for w in self.deployment.workers
+        ]
+
     def throughput(self, keyed: list[Keyed], timeout: float = 600) -> dict[str, Any]:
         wanted = {k.key.encode() for k in keyed}
         words = sum(k.article.words for k in keyed)
         before = self.health()
         with reading(self.deployment.bootstrap, [self.enriched, self.alerts]) as reader:
-            cpu_before, threads_before = self.cpu(), self.threads()
+            cpu_before, threads_before, busy_before = self.cpu(), self.threads(), self.enrich_busy()
             first = time.time()
             for k in keyed:
                 self.send(k)
@@ -167,6 +184,7 @@ class Run:
                 what=f"{len(keyed)} enriched articles",
             )
             cpu_after, threads = self.cpu(), self.thread_split(threads_before)
+            busy = [after - before for after, before in zip(self.enrich_busy(), busy_before, strict=True)]
             last_enriched = max(r.at for r in got if r.topic == self.enriched and r.key in wanted)
             got = reader.wait_quiet(self.alerts, quiet=3.0, timeout=60)
         alerts = _alert_articles([r for r in got if r.topic == self.alerts], {k.key for k in keyed})
@@ -187,6 +205,8 @@ class Run:
             ],
             "cpu_s": {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after},
             "worker_threads_cpu_s": threads,
+            # wall time each worker's enrich thread spent on batches: elapsed − this is its idle time
+            "enrich_busy_s": busy,
         }
 
     def latency(self, keyed: list[Keyed], rate: float, timeout: float = 300) -> dict[str, Any]:

@@ -183,6 +183,11 @@ def pipeline_runs(args: argparse.Namespace, env: dict[str, str]) -> dict[str, An
                     f"  throughput: {result['words_per_s']:,.0f} words/s, "
                     f"{result['articles_per_s']:.2f} articles/s, {result['alerts']} alerts"
                 )
+                console.print(
+                    "  enrich thread busy: "
+                    + ", ".join(f"{b:.1f}s" for b in result["enrich_busy_s"])
+                    + f" of {result['elapsed_s']:.1f}s"
+                )
                 cpu = result["cpu_s"]
                 cpu["others"] = cpu["machine"] - sum(v for k, v in cpu.items() if k != "machine")
                 console.print(

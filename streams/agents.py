@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterable, Awaitable
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from streams.metrics import (
     ARTICLES_ID_CONFLICT,
     ARTICLES_IN,
     BATCH_SIZE,
+    ENRICH_BUSY_SECONDS,
     ENRICHMENT_SECONDS,
     INGEST_TO_ENRICHED_SECONDS,
     MENTIONS_OUT,
@@ -101,7 +102,11 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
         )
 
     def process(messages: list[IncomingMessage], already_seen: Any) -> BatchResult:
-        return processor().process(messages, already_seen)
+        started = time.perf_counter()
+        try:
+            return processor().process(messages, already_seen)
+        finally:
+            ENRICH_BUSY_SECONDS.inc(time.perf_counter() - started)
 
     # The models load on the enrich thread as soon as the worker process starts. Faust starts app
     # tasks only after the first rebalance and table recovery, so a worker restarted after a crash
@@ -183,9 +188,38 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
         STANCES_OUT.inc(len(result.stances))
 
     @app.agent(topics.raw, name="enrich-articles")
-    async def enrich_articles(stream: AsyncIterable[Any]) -> None:
+    async def enrich_articles(stream: Any) -> None:
+        # Two batches in flight: batch N is parsed on the enrich thread while the event loop hands
+        # batch N-1's outputs to the broker and waits for their acknowledgements, so the enrich thread
+        # does not sit idle through every round trip (docs/performance.md, "Pipelined batches").
+        # Faust acknowledges a taken batch as soon as this loop moves on to the next; each message
+        # therefore carries a reference of ours, released only once its batch is published, so that
+        # an offset is never committed over an article whose outputs are not on the broker.
         loop = asyncio.get_running_loop()
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):  # type: ignore[attr-defined]
+        # article_id → body hash of the articles parsed and not yet marked in ``seen``: batch N's
+        # dedup reads them, since batch N-1's marks are written while N is already being parsed.
+        unmarked: dict[str, str] = {}
+        publishing: asyncio.Future[None] | None = None
+
+        def already_seen(article_id: str) -> Any:
+            body = unmarked.get(article_id)
+            return {"body_sha256": body} if body is not None else seen.get(article_id.encode())
+
+        async def publish_then_ack(result: BatchResult, events: list[Any]) -> None:
+            # Not acknowledged when publishing fails: the messages are read again after the next
+            # rebalance (the health watchdog asks for one when a partition stops committing).
+            await publish(result)
+            for article in result.enriched:
+                unmarked.pop(article["article_id"], None)
+            for event in events:
+                # Our reference is the last (Faust dropped its own when the loop moved on): this
+                # ack is the one the commit counts.
+                if event.ack():
+                    app.sensors.on_message_out(event.message.tp, event.message.offset, event.message)
+
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+            for event in events:
+                event.message.incref()
             messages = [
                 IncomingMessage(
                     value=event.value,
@@ -199,12 +233,14 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
             ARTICLES_IN.inc(len(messages))
             BATCH_SIZE.observe(len(messages))
             started = time.perf_counter()
-            result = await loop.run_in_executor(
-                executor, process, messages, lambda article_id: seen.get(article_id.encode())
-            )
+            parsing = loop.run_in_executor(executor, process, messages, already_seen)
+            if publishing is not None:
+                await publishing  # batch N-1 goes out while batch N is parsed; its failure stops here
+            result = await parsing
             elapsed = time.perf_counter() - started
             for _ in result.enriched:
                 ENRICHMENT_SECONDS.observe(elapsed)
-            await publish(result)
+            unmarked.update({a["article_id"]: result.body_hashes[a["article_id"]] for a in result.enriched})
+            publishing = asyncio.ensure_future(publish_then_ack(result, list(events)))
 
     return enrich_articles

@@ -29,6 +29,11 @@ INGEST_TO_ENRICHED_SECONDS = Histogram(
     "From an article's ingested_at to its enriched event being sent.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+ENRICH_BUSY_SECONDS = Counter(
+    "stancewire_enrich_busy_seconds",
+    "Wall time the enrich thread spent on batches. Its rate is the thread's utilization: near 1 with a "
+    "backlog means the NLP is the limit; well under 1 with a backlog, the work around it is.",
+)
 BATCH_SIZE = Histogram(
     "stancewire_batch_size", "Messages per processed batch.", buckets=(1, 2, 4, 8, 16, 32, 64, 128)
 )

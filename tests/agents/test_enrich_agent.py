@@ -125,3 +125,62 @@ def test_refused_outputs_dead_letter_the_article_and_leave_it_unmarked(faust_app
     assert "MessageSizeTooLargeError" in dead["error"] and "entities.mentions" in dead["error"]
     assert set(changelog) == {b"fine"}
     assert "never retrieved" not in caplog.text
+
+
+def test_a_batch_is_acknowledged_only_once_its_outputs_are_on_the_broker(faust_app, monkeypatch):
+    """The agent moves on to the next batch while this one's outputs go out (two batches in flight),
+    and Faust acknowledges a batch as soon as its loop moves on: the agent's own reference keeps the
+    offset from being committed until the broker has acknowledged every output of the article."""
+    answers: list[asyncio.Future] = []
+
+    async def held(self, *args, key=None, value=None, **kwargs):
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        answers.append(future)
+        return future
+
+    def capture_changelog(self, partition, key, value, *args, **kwargs):
+        return SimpleNamespace(message=SimpleNamespace(partition=partition or 0))
+
+    async def scenario() -> None:
+        faust_app.loop = asyncio.get_running_loop()
+        faust_app.finalize()
+        faust_app.flow_control.resume()
+        monkeypatch.setattr(type(faust_app.topic("x")), "send", held)
+        monkeypatch.setattr(type(faust_app.tables["articles-seen"]), "send_changelog", capture_changelog)
+        agent = faust_app.agents["enrich-articles"]
+        async with agent.test_context() as tested:
+            to_message = tested.to_message
+
+            def conducted(*args, **kwargs):
+                # As Faust's Conductor does for a topic message (one reference per stream reading
+                # it); the test context's channel hands messages over with none.
+                message = to_message(*args, **kwargs)
+                message.incref()
+                return message
+
+            monkeypatch.setattr(tested, "to_message", conducted)
+            first = await tested.put(orjson.dumps({"id": "first", "body": ENGLISH}), wait=False)
+            for _ in range(200):  # the article is parsed and its outputs handed to the producer
+                if answers:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # the loop has long moved on from the batch
+            assert answers and not first.message.acked
+            second = await tested.put(orjson.dumps({"id": "second", "body": ENGLISH + " Again."}), wait=False)
+            await asyncio.sleep(0.5)
+            assert not first.message.acked and not second.message.acked
+            while not first.message.acked:  # the broker answers: now the offsets may be committed
+                for answer in answers:
+                    if not answer.done():
+                        answer.set_result(None)
+                await asyncio.sleep(0.05)
+            for _ in range(200):
+                for answer in answers:
+                    if not answer.done():
+                        answer.set_result(None)
+                if second.message.acked:
+                    break
+                await asyncio.sleep(0.05)
+            assert second.message.acked
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
