@@ -65,10 +65,11 @@ class Settings(BaseSettings):
     # heartbeating and its partitions go to the others once the broker has missed it for the session
     # timeout (Faust's default, 60 s, stalled them for a minute and more). The broker refuses less
     # than its group.min.session.timeout.ms (6 s by default); the heartbeat must be well under it.
-    # 8 s: the fault suite recovers from a kill in 7-16 s with it; with 6 s in 8-13 s, but a full run
-    # at 6 s lost 3 articles in rebalances following each other (docs/ingestion.md, "Measured").
+    # 6 s, the broker's minimum: the fault suite recovers from a kill in 8-13 s with it (7-16 s at 8 s).
+    # A full run at 6 s once lost 3 articles in rebalances following each other; the read-gap guard
+    # of streams/commit_guard.py came after it (docs/ingestion.md, "Measured").
     # Heartbeats come from the consumer's own thread, so a long batch does not silence them.
-    kafka_session_timeout_s: float = Field(default=8.0, ge=6.0)
+    kafka_session_timeout_s: float = Field(default=6.0, ge=6.0)
     kafka_heartbeat_interval_s: float = Field(default=1.0, gt=0)
     # How long a rebalance waits for the live workers to rejoin (one busy with a long batch included).
     kafka_rebalance_timeout_s: float = Field(default=60.0, gt=0)

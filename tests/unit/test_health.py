@@ -89,7 +89,7 @@ def test_recovery_settings_reach_the_faust_consumer(tmp_path) -> None:
     assert app.conf.broker_session_timeout == 7 and app.conf.broker_heartbeat_interval == 0.5
     assert app.conf.broker_commit_interval == 1.0 and app.conf.consumer_group_instance_id == "worker-a"
     defaults = create_app(Settings(app_id="stancewire-settings-test-2", data_dir=tmp_path))
-    assert defaults.conf.broker_session_timeout == 8 and defaults.conf.consumer_group_instance_id is None
+    assert defaults.conf.broker_session_timeout == 6 and defaults.conf.consumer_group_instance_id is None
 
 
 def test_the_partitions_stalled_for_the_rejoin_threshold() -> None:
