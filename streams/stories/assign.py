@@ -23,8 +23,8 @@ whole JSON documents, always reassigned):
 
 and three indexes derived from it, plain dicts kept in memory and rebuilt from the record by
 ``StoryIndex.reindex`` when a worker (re)gains the state. Derived, they cost no changelog writes: as
-tables they were ~45 of the ~50 changelog records an article wrote (32 LSH bands alone), the bulk
-of what a restart replays.
+tables they were ~45 of the ~50 changelog records an article wrote (32 LSH bands alone), all
+replayed on every restart.
 
 * ``bands``     "<band>:<hash>" → [[article_id, time], ...] open articles whose signature has that band
 * ``entities``  entity_id → [[story_id, last time], ...] open stories that have it as a main entity
