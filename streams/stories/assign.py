@@ -153,11 +153,14 @@ class StoryIndex:
                     entities.setdefault(e["id"], []).append([story_id, summary["last_time"]])
         for index in (bands, entities):
             for key, items in index.items():
-                # iso() times: string order is time order
-                newest = parse_time(max(when for _, when in items))
+                if len(items) < 2:  # most band keys: nothing to prune or order
+                    continue
+                # iso() times: string order is time order (and, on a live wire, arrival order)
+                items.sort(key=lambda item: (item[1], item[0]))
+                newest = parse_time(items[-1][1])
                 if newest is not None:
                     since = iso(newest - timedelta(seconds=self.config.quiet_s))
-                    index[key] = sorted(item for item in items if item[1] > since)
+                    index[key] = [item for item in items if item[1] > since]
         frequency = {}
         for key, days in counts.items():
             horizon = (date.fromisoformat(max(days)) - timedelta(days=self.config.common_days)).isoformat()
