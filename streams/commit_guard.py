@@ -155,14 +155,13 @@ def _may_have_holes(consumer: Any, topic: str) -> bool:
 
 
 def _new_offset(self: Any, tp: Any) -> int | None:
-    """``Consumer._new_offset`` with ``committable_offset``'s rules; Faust's gap merge kept where the
-    topic may have holes."""
+    """``Consumer._new_offset`` with ``committable_offset``'s rules; Faust's gap merge kept (``_add_gap``
+    records gaps only where the topic may have holes)."""
     acked = self._acked[tp]
     if not acked:
         return None
-    holes = _may_have_holes(self, tp.topic)
     gaps = self._gap[tp]
-    if gaps and holes:
+    if gaps:
         highest = max(acked)
         spans = sorted(gaps.overlap(0, highest), key=lambda span: span.begin)
         if spans:
@@ -170,7 +169,9 @@ def _new_offset(self: Any, tp: Any) -> int | None:
             acked.extend(filled)
             gaps.chop(0, max(filled[-1], highest + 1))
     acked.sort()
-    offset, used = committable_offset(acked, self._committed_offset[tp], _in_flight(self, tp), holes=holes)
+    offset, used = committable_offset(
+        acked, self._committed_offset[tp], _in_flight(self, tp), holes=_may_have_holes(self, tp.topic)
+    )
     if used:
         self._acked_index[tp].difference_update(acked[:used])
         del acked[:used]

@@ -33,6 +33,23 @@ def faust_app(nlp, tmp_path):
     return app
 
 
+def enrich_agent(faust_app, monkeypatch, send, changelog: dict | None = None):
+    """Inside the running loop: the app finalized with its flow on, every topic send replaced by
+    ``send`` and the dedup table's changelog writes kept in ``changelog``; the enrichment agent."""
+
+    def capture_changelog(self, partition, key, value, *args, **kwargs):
+        if changelog is not None:
+            changelog[key] = value
+        return SimpleNamespace(message=SimpleNamespace(partition=partition or 0))
+
+    faust_app.loop = asyncio.get_running_loop()
+    faust_app.finalize()
+    faust_app.flow_control.resume()
+    monkeypatch.setattr(type(faust_app.topic("x")), "send", send)
+    monkeypatch.setattr(type(faust_app.tables["articles-seen"]), "send_changelog", capture_changelog)
+    return faust_app.agents["enrich-articles"]
+
+
 def test_agent_publishes_enriched_mentions_and_dead_letters(faust_app, monkeypatch, seed_article):
     sent: list[tuple[str, object, dict]] = []
 
@@ -42,18 +59,8 @@ def test_agent_publishes_enriched_mentions_and_dead_letters(faust_app, monkeypat
 
     changelog: dict[str, object] = {}
 
-    def capture_changelog(self, partition, key, value, *args, **kwargs):
-        changelog[key] = value
-        return SimpleNamespace(message=SimpleNamespace(partition=partition or 0))
-
     async def scenario() -> None:
-        faust_app.loop = asyncio.get_running_loop()
-        faust_app.finalize()
-        faust_app.flow_control.resume()
-        monkeypatch.setattr(type(faust_app.topic("x")), "send", capture)
-        table = faust_app.tables["articles-seen"]
-        monkeypatch.setattr(type(table), "send_changelog", capture_changelog)
-        agent = faust_app.agents["enrich-articles"]
+        agent = enrich_agent(faust_app, monkeypatch, capture, changelog)
         async with agent.test_context() as tested:
             await tested.put(orjson.dumps(seed_article.to_event()))
             await tested.put(b"{broken")
@@ -99,18 +106,8 @@ def test_refused_outputs_dead_letter_the_article_and_leave_it_unmarked(faust_app
         refused = self.get_topic_name().endswith("mentions") and "Putin" in data.get("name", "")
         return acked(MessageSizeTooLargeError("the message is too large") if refused else None)
 
-    def capture_changelog(self, partition, key, value, *args, **kwargs):
-        changelog[key] = value
-        return SimpleNamespace(message=SimpleNamespace(partition=partition or 0))
-
     async def scenario() -> None:
-        faust_app.loop = asyncio.get_running_loop()
-        faust_app.finalize()
-        faust_app.flow_control.resume()
-        monkeypatch.setattr(type(faust_app.topic("x")), "send", capture)
-        table = faust_app.tables["articles-seen"]
-        monkeypatch.setattr(type(table), "send_changelog", capture_changelog)
-        agent = faust_app.agents["enrich-articles"]
+        agent = enrich_agent(faust_app, monkeypatch, capture, changelog)
         async with agent.test_context() as tested:
             await tested.put(orjson.dumps({"id": "fine", "body": ENGLISH}))
             await tested.put(orjson.dumps({"id": "poisoned", "body": poisoned}))
@@ -138,16 +135,8 @@ def test_a_batch_is_acknowledged_only_once_its_outputs_are_on_the_broker(faust_a
         answers.append(future)
         return future
 
-    def capture_changelog(self, partition, key, value, *args, **kwargs):
-        return SimpleNamespace(message=SimpleNamespace(partition=partition or 0))
-
     async def scenario() -> None:
-        faust_app.loop = asyncio.get_running_loop()
-        faust_app.finalize()
-        faust_app.flow_control.resume()
-        monkeypatch.setattr(type(faust_app.topic("x")), "send", held)
-        monkeypatch.setattr(type(faust_app.tables["articles-seen"]), "send_changelog", capture_changelog)
-        agent = faust_app.agents["enrich-articles"]
+        agent = enrich_agent(faust_app, monkeypatch, held)
         async with agent.test_context() as tested:
             to_message = tested.to_message
 
