@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LINT_PATHS := streams tests $(wildcard bench)
 
-.PHONY: help setup kafka-jars system-postgres system-chromium demo test lint unit integration bench faults clean train-stances
+.PHONY: help setup kafka-jars system-postgres system-chromium demo test lint unit integration bench faults clean train-stances train-quotes
 
 help:
 	@echo "make demo   set up, start Kafka + the worker, replay seeds/, show the results, stop"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench  benchmarks (see docs/performance.md)"
 	@echo "make faults the fault suite: worker SIGKILLs, broker stops and kills, hostile input (minutes)"
 	@echo "make train-stances   retrain the stance + sentiment model (docs/stances.md)"
+	@echo "make train-quotes    retrain the cue model of quote attribution (docs/quotes.md)"
 
 # A virtualenv with the project and its dev tools, rebuilt when pyproject.toml changes.
 $(INSTALLED): pyproject.toml
@@ -83,3 +84,14 @@ $(TRAIN_INSTALLED): pyproject.toml
 EPOCHS ?= 3
 train-stances: $(TRAIN_INSTALLED)
 	$(TRAIN_VENV)/bin/stancewire train stances --epochs $(EPOCHS)
+
+# The cue model of quote attribution (streams/data/models/quote-cues-v1): a logistic regression on
+# PolNeAR's dev part, a few minutes. Only scikit-learn on top of the worker's packages.
+TRAIN_QUOTES_INSTALLED := $(TRAIN_VENV)/.installed-quotes
+$(TRAIN_QUOTES_INSTALLED): pyproject.toml
+	test -x $(TRAIN_VENV)/bin/python || $(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install --quiet -e '.[train-quotes]'
+	touch $@
+
+train-quotes: $(TRAIN_QUOTES_INSTALLED)
+	$(TRAIN_VENV)/bin/stancewire train quotes

@@ -24,6 +24,7 @@ from rich.table import Table
 from streams.cli.alerts import alerts_app, subscribe, subscriptions_app
 from streams.cli.eval import eval_app
 from streams.cli.ingest import ingest_app
+from streams.cli.quotes import train_quotes_command
 from streams.cli.sentiment import eval_sentiment_command, sentiment_command
 from streams.cli.stances import eval_stances_command, train_stances_command
 from streams.cli.store import store_app
@@ -38,11 +39,14 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(eval_app, name="eval")
-train_app = typer.Typer(help="Train the learned models (needs the \\[train] extra: `make train-stances`).")
+train_app = typer.Typer(
+    help="Train the learned models (needs the \\[train] extras: `make train-stances`, `make train-quotes`)."
+)
 app.add_typer(train_app, name="train")
 app.command("sentiment")(sentiment_command)
 eval_app.command("sentiment")(eval_sentiment_command)
 train_app.command("stances")(train_stances_command)
+train_app.command("quotes")(train_quotes_command)
 eval_app.command("stances")(eval_stances_command)
 topics_app = typer.Typer(help="Create or list the pipeline's Kafka topics.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")

@@ -44,9 +44,15 @@ def eval_quotes(
     min_all_f1: Annotated[
         float, typer.Option("--min-all-f1", help="Exit 1 when all-attribution speaker F1 is below this.")
     ] = 0.0,
+    rules_only: Annotated[
+        bool, typer.Option("--rules-only", help="Score the attribution frames alone (no learned cue model).")
+    ] = False,
 ) -> None:
-    """Quote attribution vs PolNeAR: P/R/F1 of (speaker, content) pairs, direct quotes and all attributions."""
+    """Quote attribution vs PolNeAR: P/R/F1 of (speaker, content) pairs, direct quotes and all attributions.
+
+    The F1 of the frames alone (the attributor before the learned cue model) is printed beside."""
     from streams.enrich.nlp import load_nlp
+    from streams.enrich.quotes import QuoteAttributor
     from streams.evaluation.polnear import (
         HELDOUT_PERCENT,
         SPLITS,
@@ -68,7 +74,14 @@ def eval_quotes(
         return
     model = get_settings().spacy_model
     nlp = load_nlp(model)
-    run = evaluate(load_articles(path, cast(Split, split), limit), nlp, batch_size=batch_size)
+    rules = QuoteAttributor(learned=False)
+    run = evaluate(
+        load_articles(path, cast(Split, split), limit),
+        nlp,
+        attributor=rules if rules_only else QuoteAttributor(),
+        baseline=None if rules_only else rules,
+        batch_size=batch_size,
+    )
     scores = run.scores
     if json_out:
         document = {
@@ -91,6 +104,9 @@ def eval_quotes(
         table.add_column("figure")
         for name in ("precision", "recall", "F1", "matched", "predicted", "gold"):
             table.add_column(name, justify="right")
+        baseline = dict(run.baseline.rows()) if run.baseline is not None else {}
+        if baseline:
+            table.add_column("F1 rules only", justify="right")
         for name, counts in scores.rows():
             table.add_row(
                 name,
@@ -100,6 +116,7 @@ def eval_quotes(
                 str(counts.tp),
                 str(counts.predicted),
                 str(counts.gold),
+                *([f"{baseline[name].f1:.4f}"] if baseline else []),
             )
         Console().print(table)
         if run.seconds_nlp:

@@ -225,6 +225,7 @@ class EvalRun:
     """Scores plus where the time went: spaCy (``nlp.pipe``), entity resolution, quote attribution."""
 
     scores: QuoteScores
+    baseline: QuoteScores | None = None  # the same documents through the baseline attributor
     words: int = 0
     seconds_nlp: float = 0.0
     seconds_entities: float = 0.0
@@ -233,6 +234,7 @@ class EvalRun:
     def as_dict(self) -> dict[str, Any]:
         return {
             **self.scores.as_dict(),
+            **({"baseline": self.baseline.as_dict()} if self.baseline is not None else {}),
             "words": self.words,
             "seconds_nlp": round(self.seconds_nlp, 3),
             "seconds_entities": round(self.seconds_entities, 3),
@@ -247,12 +249,14 @@ def evaluate(
     attributor: QuoteAttributor | None = None,
     resolver: EntityResolver | None = None,
     batch_size: int = 16,
+    baseline: QuoteAttributor | None = None,
     on_article: Callable[[PolnearArticle, Doc, list[Entity], list[Quote], QuoteScores], None] | None = None,
 ) -> EvalRun:
-    """Parse the articles with ``nlp.pipe`` (batched), attribute quotes, score them against the gold."""
+    """Parse the articles with ``nlp.pipe`` (batched), attribute quotes, score them against the gold;
+    with ``baseline``, score that attributor on the same parses too (``run.baseline``)."""
     attributor = attributor or QuoteAttributor()
     resolver = resolver or EntityResolver()
-    run = EvalRun(QuoteScores())
+    run = EvalRun(QuoteScores(), QuoteScores() if baseline is not None else None)
     for article, doc, seconds in timed_pipe(nlp, articles, lambda a: a.text, batch_size=batch_size):
         run.seconds_nlp += seconds
         t1 = time.perf_counter()
@@ -264,6 +268,8 @@ def evaluate(
         run.words += sum(1 for t in doc if not (t.is_punct or t.is_space))
         scores = score_article(quotes, article.attributions, entities)
         run.scores.add(scores)
+        if baseline is not None and run.baseline is not None:
+            run.baseline.add(score_article(baseline.attribute(doc, entities), article.attributions, entities))
         if on_article is not None:
             on_article(article, doc, entities, quotes, scores)
     return run

@@ -123,7 +123,8 @@ def timed(name: str, gold: Sequence[int], run: Callable[[], list[int]]) -> Level
 
 def rules_only_enricher(nlp: Any, settings: Any) -> Callable[[list[RawArticle]], list[EnrichedArticle]]:
     """The stance stage as it shipped before the model: clause rules, else the sign of
-    ``target-sentiment-v1`` (kept in streams/data/models for this baseline)."""
+    ``target-sentiment-v1`` (kept in streams/data/models for this baseline), over the quotes of the
+    attribution frames alone (the learned cue model came later)."""
     from streams.enrich.entities import EntityResolver
     from streams.enrich.quotes import QuoteAttributor
     from streams.enrich.stance_rules import RuleStanceExtractor
@@ -131,7 +132,7 @@ def rules_only_enricher(nlp: Any, settings: Any) -> Callable[[list[RawArticle]],
     from streams.sentiment.model import shared_model
 
     resolver = EntityResolver.from_settings(settings)
-    attributor = QuoteAttributor()
+    attributor = QuoteAttributor(learned=False)
     extractor = RuleStanceExtractor(TopicCatalog.from_paths(nlp))
     scorer = shared_model(threads=1)
 

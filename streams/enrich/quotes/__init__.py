@@ -1,7 +1,8 @@
 """Quote attribution: who said what, where, over a parsed spaCy ``Doc`` and its resolved entities.
 
-Pure Python over the parse (no model, no per-document loading, patterns compiled at import); build
-one :class:`QuoteAttributor` per worker.
+Pure Python over the parse: hand-written frames for quotations and reported speech, and a learned
+cue model (a logistic regression read from a JSON file once per process, docs/quotes.md) for the
+attributions no frame covers; build one :class:`QuoteAttributor` per worker.
 
 An attribution is a cue ("said", "told", "according to", a colon after the speaker) with its speaker
 and its content; it is emitted as one :class:`~streams.models.Quote` per piece of content.
@@ -32,10 +33,15 @@ any verb), right before it (``Starmer said: “…”``, ``he added, “…”``
 a colon after a speaker (``Republican pollster Daron Shaw: “…”``). Indirect speech is the clausal
 complement of a speech or belief verb with a subject ("X said (that) …", "X told the BBC …"), the
 clause a parenthetical "…, the official said" hangs on, or the sentence around "according to X".
+Beyond the frames, the cue model reads every verb or noun with the clauses it governs
+(:mod:`~streams.enrich.quotes.clauses`) and reports the ones PolNeAR's annotators would call an
+attribution: positions, support and criticism, plans ("Sanders has supported stem cell research",
+"Trump called for a ban"), all ``indirect``.
 
 The package, by concern: ``lexicon`` (cue verbs, role nouns, media words), ``marks`` (quotation
 marks), ``speakers`` (who a subject is), ``frames`` (the shapes of attribution and their content),
-``attributor`` (:class:`QuoteAttributor`, which tries the frames).
+``clauses`` (candidate cue + content pairs and their features), ``cue_model`` (the learned weights),
+``attributor`` (:class:`QuoteAttributor`, which tries the frames, then the model).
 """
 
 from streams.enrich.quotes.attributor import QuoteAttributor

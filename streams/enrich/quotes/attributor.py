@@ -1,12 +1,15 @@
 """The public face of quote attribution: :class:`QuoteAttributor` walks a parsed document and tries
-each frame at each candidate cue."""
+each frame at each candidate cue, then adds what the learned cue model finds beyond the frames."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 
 from spacy.tokens import Doc, Token
 
+from streams.enrich.quotes.clauses import document_candidates
+from streams.enrich.quotes.cue_model import CueModel, shipped_model
 from streams.enrich.quotes.frames import (
     Attribution,
     according,
@@ -38,6 +41,9 @@ class QuoteAttributor:
     ``speech_verbs`` replaces the cue lexicon (lemmas); ``cognition`` also reports belief and intention
     ("X believes that …") as indirect quotes; ``continuations`` appends a quotation that follows a
     direct quote with nothing but the rest of the reporting sentence in between to that quote.
+    ``learned`` adds the attributions the learned cue model (``cue_model``, by default the shipped
+    one) finds where no frame matched: positions, support, criticism, plans ("X called for …",
+    "X has backed Y"); off, only the frames report.
     """
 
     def __init__(
@@ -46,11 +52,14 @@ class QuoteAttributor:
         speech_verbs: Iterable[str] | None = None,
         cognition: bool = True,
         continuations: bool = True,
+        learned: bool = True,
+        cue_model: CueModel | None = None,
     ) -> None:
         verbs = frozenset(speech_verbs) if speech_verbs is not None else SPEECH_VERBS
         self.cognition = COGNITION_VERBS if cognition else frozenset()
         self.cues = verbs | self.cognition
         self.continuations = continuations
+        self.cue_model = (cue_model or shipped_model()) if learned else None
 
     # ------------------------------------------------------------------ public
 
@@ -77,7 +86,55 @@ class QuoteAttributor:
         found.extend(colon_frames(ctx))
         if self.continuations:
             attach_continuations(ctx.text, found, ctx.blocks)
-        return drop_overlaps(found)
+        kept = drop_overlaps(found)
+        if self.cue_model is None:
+            return kept
+        kept.extend(self._learned(ctx, self.cue_model, kept))
+        kept.sort(key=lambda a: (a.pieces[0][0], a.cue_start))
+        return kept
+
+    # ------------------------------------------------------------------ learned
+
+    def _learned(self, ctx: DocContext, model: CueModel, framed: list[Attribution]) -> list[Attribution]:
+        """The model's attributions, most probable first, one per cue word, none whose content is
+        mostly another attribution's (the frames', which are more precise, come first) and none that
+        is all quotation: direct quotes are the frames' (a quotation they leave alone is nested in
+        another or has no reporting clause, and the model, never trained to tell, adds false ones)."""
+        used = {bisect_left(ctx.starts, a.cue_start) for a in framed}
+        taken = [piece for a in framed for piece in a.pieces]
+        scored = []
+        for cand, source, feats in document_candidates(ctx):
+            if cand.cue in used or ctx.all_quoted(cand.start, cand.end):
+                continue
+            p = model.probability(feats)
+            if p >= model.threshold:
+                scored.append((p, cand, source))
+        scored.sort(key=lambda x: (-x[0], x[1].start))
+        out: list[Attribution] = []
+        for _, cand, source in scored:
+            if cand.cue in used or any(
+                2 * (min(cand.end, e) - max(cand.start, s)) > min(cand.end - cand.start, e - s)
+                for s, e in taken
+            ):
+                continue
+            cue = ctx.doc[cand.cue]
+            speaker, name, span = ctx.speaker(source) if source is not None else (None, None, None)
+            out.append(
+                Attribution(
+                    cue_text(cue),
+                    cue.idx,
+                    [(cand.start, cand.end)],
+                    False,
+                    speaker,
+                    name,
+                    span,
+                    venue_at(ctx, cue),
+                    max(ctx.sent_end(cue.i), cue.idx + len(cue.text)),
+                )
+            )
+            used.add(cand.cue)
+            taken.append((cand.start, cand.end))
+        return out
 
     # ------------------------------------------------------------------ frames
 

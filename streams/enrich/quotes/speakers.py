@@ -94,7 +94,12 @@ class DocContext:
     def speaker(self, tok: Token) -> tuple[str | None, str | None, OffsetSpan | None]:
         """(entity id, name, span) of the source expressed by ``tok`` (a subject or pobj head)."""
         if tok.lower_ in RELATIVE_PRONOUNS and tok.head.dep_ == "relcl":
-            tok = tok.head.head
+            # "Rubio, who said …": the speaker is the noun the clause hangs on, written at the pronoun
+            # (where PolNeAR and a reader find the source of this cue).
+            if self.in_quote[tok.i]:
+                return None, None, None
+            speaker, name, _ = self.speaker(tok.head.head)
+            return speaker, name, OffsetSpan(start=tok.idx, end=tok.idx + len(tok.text))
         if self.in_quote[tok.i]:
             return None, None, None
         entity, span = self.entity_of(tok)
