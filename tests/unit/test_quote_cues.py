@@ -30,7 +30,9 @@ def offsets(text: str, part: str) -> tuple[int, int]:
 def test_a_position_is_a_candidate_with_its_subject_as_source(nlp):
     text = "Sanders has supported stem cell research for years."
     ctx = context(nlp, text)
-    found = {(ctx.doc[c.cue].text, c.relation, text[c.start : c.end]): s for c, s, _ in document_candidates(ctx)}
+    found = {
+        (ctx.doc[c.cue].text, c.relation, text[c.start : c.end]): s for c, s, _ in document_candidates(ctx)
+    }
     source = found[("supported", "dobj", "stem cell research")]
     assert source is not None and source.text == "Sanders"
 
@@ -65,7 +67,12 @@ def test_the_model_loads_from_its_folder(tmp_path):
         orjson.dumps({"version": "v-test", "bias": 0.1, "threshold": 0.4, "weights": {"lem=say": 2.0}})
     )
     model = CueModel.load(tmp_path)
-    assert (model.version, model.bias, model.threshold, model.weights) == ("v-test", 0.1, 0.4, {"lem=say": 2.0})
+    assert (model.version, model.bias, model.threshold, model.weights) == (
+        "v-test",
+        0.1,
+        0.4,
+        {"lem=say": 2.0},
+    )
     shipped = shipped_model()
     assert shipped.version == "quote-cues-v1" and 0 < shipped.threshold < 1 and len(shipped.weights) > 1000
 

@@ -66,14 +66,15 @@ class QuoteAttributor:
     def attribute(self, doc: Doc, entities: list[Entity]) -> list[Quote]:
         """Quotes of ``doc`` in text order, speakers resolved against ``entities``."""
         text = doc.text  # Doc.text joins every token on each access: read it once
-        return [q for a in self.attributions(doc, entities) for q in to_quotes(text, a)]
+        return [q for a in self.attributions(doc, entities, text) for q in to_quotes(text, a)]
 
-    def attributions(self, doc: Doc, entities: list[Entity]) -> list[Attribution]:
+    def attributions(self, doc: Doc, entities: list[Entity], text: str | None = None) -> list[Attribution]:
         if len(doc) == 0:
             return []
-        ctx = DocContext(doc, entities, quote_blocks(doc.text))
+        text = doc.text if text is None else text
+        ctx = DocContext(doc, entities, quote_blocks(text), text)
         found: list[Attribution] = []
-        for tok in doc:
+        for tok in ctx.tokens:
             if ctx.in_quote[tok.i]:
                 continue
             att: Attribution | None = None

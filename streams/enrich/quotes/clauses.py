@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Token
 
 from streams.enrich.quotes.lexicon import COGNITION_VERBS, PERSON_PRONOUNS, SPEECH_VERBS
 from streams.enrich.quotes.speakers import DocContext, subject_of
@@ -67,39 +67,42 @@ class Candidate:
     head: int  # token index of the content's head
 
 
-def content_offsets(tokens: list[Token]) -> tuple[int, int] | None:
-    """Offsets of a subtree without a leading "that"/"to"/comma and trailing punctuation."""
-    toks = sorted(tokens, key=lambda t: t.i)
-    lo, hi = 0, len(toks)
-    while lo < hi and toks[lo].dep_ in LEADING_DEPS and toks[lo].lower_ in LEADING_WORDS:
-        lo += 1
-    while hi > lo and toks[hi - 1].is_punct:
-        hi -= 1
-    if lo >= hi:
+def content_offsets(tokens: list[Token], first: int, last: int) -> tuple[int, int] | None:
+    """Offsets of the tokens ``first..last`` (a subtree's edges) without a leading "that"/"to"/comma
+    and trailing punctuation; ``tokens`` is the document's, listed once."""
+    while first <= last and tokens[first].dep_ in LEADING_DEPS and tokens[first].lower_ in LEADING_WORDS:
+        first += 1
+    while last >= first and tokens[last].is_punct:
+        last -= 1
+    if first > last:
         return None
-    return toks[lo].idx, toks[hi - 1].idx + len(toks[hi - 1].text)
+    return tokens[first].idx, tokens[last].idx + len(tokens[last].text)
 
 
-def candidates(doc: Doc, cue: Token) -> list[Candidate]:
-    """Every complement of ``cue`` that could be the content of an attribution cued by it."""
+def candidates(tokens: list[Token], cue: Token) -> list[Candidate]:
+    """Every complement of ``cue`` that could be the content of an attribution cued by it.
+
+    A content is the stretch of its head's subtree (from its left to its right edge).
+    """
     out: list[Candidate] = []
     for child in cue.children:
-        if child.dep_ in CONTENT_DEPS:
-            span = content_offsets(list(child.subtree))
+        dep = child.dep_
+        if dep in CONTENT_DEPS:
+            span = content_offsets(tokens, child.left_edge.i, child.right_edge.i)
             if span is not None:
-                out.append(Candidate(cue.i, child.dep_, *span, child.i))
-        elif child.dep_ in ("prep", "agent", "dative"):
-            relation = f"prep:{child.lower_}" if child.lower_ in CONTENT_PREPOSITIONS else "prep"
+                out.append(Candidate(cue.i, dep, *span, child.i))
+        elif dep in ("prep", "agent", "dative"):
+            word = child.lower_
+            relation = f"prep:{word}" if word in CONTENT_PREPOSITIONS else "prep"
             for obj in child.children:
                 if obj.dep_ in ("pobj", "pcomp"):
-                    span = content_offsets(list(obj.subtree))
+                    span = content_offsets(tokens, obj.left_edge.i, obj.right_edge.i)
                     if span is not None:
                         out.append(Candidate(cue.i, relation, *span, obj.i))
     head = cue.head
     if cue.dep_ in PARENT_DEPS and head.i != cue.i and head.i < cue.i:
-        inside = range(cue.left_edge.i, cue.right_edge.i + 1)
-        before = [t for t in head.subtree if t.i not in inside and t.i < cue.left_edge.i]
-        span = content_offsets(before)
+        # "The economy is strong, he said": the head's subtree before the cue's own clause
+        span = content_offsets(tokens, head.left_edge.i, cue.left_edge.i - 1)
         if span is not None:
             out.append(Candidate(cue.i, f"parent:{cue.dep_}", *span, head.i))
     return out
@@ -166,18 +169,27 @@ def _bucket(n: int) -> str:
     return "16+"
 
 
-def features(ctx: DocContext, cand: Candidate, source: Token | None) -> list[str]:
+def features(ctx: DocContext, cand: Candidate, source: Token | None, sheet: Sheet) -> list[str]:
     """The sparse binary features of one candidate; the names are the model's vocabulary."""
-    doc = ctx.doc
-    cue, head, rel = doc[cand.cue], doc[cand.head], cand.relation
+    tokens = sheet.tokens
+    cue, head, rel = tokens[cand.cue], tokens[cand.head], cand.relation
     lemma = cue.lemma_.lower()
     content = ctx.token_range(cand.start, cand.end)
     length = _bucket(len(content))
-    has_verb = any(doc[i].pos_ in ("VERB", "AUX") for i in content)
-    has_subject = any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in head.children)
-    mark = next((c.lower_ for c in head.children if c.dep_ == "mark"), "-")
-    negated = any(c.dep_ == "neg" for c in cue.children)
-    modal = any(c.dep_ == "aux" and c.tag_ == "MD" for c in cue.children)
+    has_verb = sheet.verbs[content.stop] > sheet.verbs[content.start]
+    has_subject = False
+    mark = "-"
+    for c in head.children:
+        if c.dep_ in ("nsubj", "nsubjpass", "expl"):
+            has_subject = True
+        elif c.dep_ == "mark" and mark == "-":
+            mark = c.lower_
+    negated = modal = False
+    for c in cue.children:
+        if c.dep_ == "neg":
+            negated = True
+        elif c.dep_ == "aux" and c.tag_ == "MD":
+            modal = True
     kind = _source_kind(ctx, source)
     lexical = lemma in LEXICAL_CUES
     head_entity = ctx.entity_at[head.i]
@@ -206,22 +218,40 @@ def features(ctx: DocContext, cand: Candidate, source: Token | None) -> list[str
         f"hlem={head.lemma_.lower()}|{rel}",
         f"hent={head_entity['type'] if head_entity is not None else '-'}|{rel}",
         f"order={'after' if cand.start >= cue.idx else 'before'}|{rel}",
-        f"prev={doc[cue.i - 1].lower_ if cue.i > 0 else '^'}",
+        f"prev={tokens[cue.i - 1].lower_ if cue.i > 0 else '^'}",
         f"head={cue.head.lemma_.lower()}|{cue.dep_}",
         f"modal={modal}",
         f"lemsk={lemma}|{kind}",
     ]
 
 
+@dataclass(slots=True)
+class Sheet:
+    """Per-document lists read by every candidate: the tokens (spaCy makes a new object per
+    ``doc[i]``) and prefix counts of verbs."""
+
+    tokens: list[Token]
+    verbs: list[int]
+
+    @classmethod
+    def of(cls, ctx: DocContext) -> Sheet:
+        tokens = ctx.tokens
+        verbs = [0]
+        for tok in tokens:
+            verbs.append(verbs[-1] + (tok.pos_ in ("VERB", "AUX")))
+        return cls(tokens, verbs)
+
+
 def document_candidates(ctx: DocContext) -> list[tuple[Candidate, Token | None, list[str]]]:
     """(candidate, its source token, its features) for every cue word of the document."""
+    sheet = Sheet.of(ctx)
     out: list[tuple[Candidate, Token | None, list[str]]] = []
-    for tok in ctx.doc:
+    for tok in sheet.tokens:
         if tok.pos_ not in CUE_POS:
             continue
-        found = candidates(ctx.doc, tok)
+        found = candidates(sheet.tokens, tok)
         if not found:
             continue
         source = source_of(ctx, tok)
-        out.extend((cand, source, features(ctx, cand, source)) for cand in found)
+        out.extend((cand, source, features(ctx, cand, source, sheet)) for cand in found)
     return out

@@ -25,11 +25,14 @@ from streams.models import Entity, OffsetSpan
 class DocContext:
     """Per-document lookups: token offsets, sentences, quotations, entity mentions, PERSON subjects."""
 
-    def __init__(self, doc: Doc, entities: list[Entity], blocks: list[Block]) -> None:
+    def __init__(
+        self, doc: Doc, entities: list[Entity], blocks: list[Block], text: str | None = None
+    ) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.text = doc.text if text is None else text  # Doc.text joins every token on each access
+        self.tokens = list(doc)  # spaCy makes a new Token object per doc[i] and per iteration
         self.blocks = blocks
-        self.starts = [t.idx for t in doc]
+        self.starts = [t.idx for t in self.tokens]
         n = len(doc)
         self.sent_starts: list[int] = []
         self.sent_ends: list[int] = []
@@ -67,6 +70,8 @@ class DocContext:
                         self.mention_at[i] = (mention["start"], mention["end"])
         self._antecedents: list[tuple[int, Entity | None]] | None = None
         self._antecedent_offsets: list[int] = []
+        self._words: list[int] | None = None
+        self._quoted: list[int] = []
 
     def token_range(self, start: int, end: int) -> range:
         return range(bisect_left(self.starts, start), bisect_left(self.starts, end))
@@ -86,8 +91,17 @@ class DocContext:
         return block if block is not None and block.full and not block.taken else None
 
     def all_quoted(self, start: int, end: int) -> bool:
-        words = [i for i in self.token_range(start, end) if self.doc[i].is_alpha or self.doc[i].is_digit]
-        return bool(words) and all(self.in_quote[i] for i in words)
+        """Is every word (letters or digits) between the offsets inside a quotation, and is there one?"""
+        if self._words is None:  # prefix counts of words and of quoted words: O(1) per question
+            words, quoted = [0], [0]
+            for tok in self.tokens:
+                word = tok.is_alpha or tok.is_digit
+                words.append(words[-1] + word)
+                quoted.append(quoted[-1] + (word and self.in_quote[tok.i]))
+            self._words, self._quoted = words, quoted
+        span = self.token_range(start, end)
+        n = self._words[span.stop] - self._words[span.start]
+        return n > 0 and self._quoted[span.stop] - self._quoted[span.start] == n
 
     # -- speakers
 
@@ -139,7 +153,7 @@ class DocContext:
         """(offset, PERSON or None for an unresolved role) of main-clause subjects, in text order."""
         if self._antecedents is None:
             out: list[tuple[int, Entity | None]] = []
-            for tok in self.doc:
+            for tok in self.tokens:
                 if tok.dep_ not in SUBJECT_DEPS or self.in_quote[tok.i]:
                     continue
                 if tok.head.dep_ not in MAIN_CLAUSE_DEPS and tok.head.lemma_ not in SPEECH_VERBS:
