@@ -183,7 +183,7 @@ class Pipeline:
         raise TimeoutError(f"health never ok; last {last}\n{self.worker_log()}")
 
     def producer(self) -> KafkaProducer:
-        return KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+        return KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", max_request_size=8 * 1024 * 1024)
 
     def read_all(
         self, name: str, *, expect: int, timeout: float = 120, settle: float = 3.0
