@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # no entity sentiment; stances toward topics still come from the clause rules.
     stance_model_enabled: bool = True
     stance_model_dir: Path | None = None  # default: the model shipped in streams/data/models
+    # The learned cue model of quote attribution (docs/quotes.md). Off: only the hand-written frames
+    # report quotes (speech and belief), not the positions, support and plans the model adds.
+    quote_model_enabled: bool = True
     model_threads: int = Field(default=1, ge=1)  # onnxruntime threads per worker (one worker per core)
 
     # --- Alerting (streams/alerts, docs/alerting.md) -----------------------------------------------

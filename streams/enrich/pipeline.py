@@ -76,6 +76,8 @@ class Enricher:
         }
         if model is not None:
             self.models["stance"] = model.version
+        if self.quotes.cue_model is not None:
+            self.models["quotes"] = self.quotes.cue_model.version
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Enricher:
@@ -83,6 +85,7 @@ class Enricher:
         return cls(
             nlp,
             resolver=EntityResolver.from_settings(settings),
+            quotes=QuoteAttributor(learned=settings.quote_model_enabled),
             stances=StanceExtractor(TopicCatalog.from_paths(nlp, settings.topics_extra)),
             model=load_model(settings),
             batch_size=settings.batch_size,

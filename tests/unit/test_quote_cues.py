@@ -134,3 +134,19 @@ def test_training_labels_follow_the_gold_cue_and_content(nlp):
     assert any(not label for _, label in rows)  # "for years" is a candidate too, and not gold
     other = PolnearArticle(name="b", annotator="x", text=text, attributions=[])
     assert data_digest([article, other]) == data_digest([other, article]) != data_digest([article])
+
+
+def test_a_setting_turns_the_cue_model_off():
+    from streams.enrich.pipeline import Enricher
+    from streams.models import RawArticle
+    from streams.settings import Settings
+
+    article = RawArticle(article_id="a", body="Bernie Sanders has supported stem cell research for years.")
+    on = Enricher.from_settings(Settings(stance_model_enabled=False))
+    off = Enricher.from_settings(Settings(stance_model_enabled=False, quote_model_enabled=False))
+    assert on.models["quotes"] == "quote-cues-v1" and "quotes" not in off.models
+    (enriched,) = on.enrich_batch([article])
+    assert [q["text"] for q in enriched["quotes"]] == ["stem cell research"]
+    assert enriched["models"]["quotes"] == "quote-cues-v1"
+    (plain,) = off.enrich_batch([article])
+    assert plain["quotes"] == []
