@@ -1,6 +1,7 @@
 """What stories and positions add per article, without Kafka: the sketch (MinHash of the body, done
 in alert-route on every partition) and the assignment + positions (alert-match), timed over the bench
-corpus; and the rebuild of the derived story indexes a restart runs (``StoryIndex.reindex``). ``python -m bench.stories_cost``; compare with the analyze path's seconds per article.
+corpus; and the rebuild of the derived story indexes a restart runs (``StoryIndex.reindex``).
+``python -m bench.stories_cost``; compare with the analyze path's seconds per article.
 
 Entities for the assignment come from ``stancewire eval stories``'s cache of enriched PolNeAR
 articles when it is there (real entity lists), else from none (near-duplicate checks only).

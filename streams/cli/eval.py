@@ -20,13 +20,16 @@ err = Console(stderr=True)
 
 CITATION = "PolNeAR: Newell, Margolin & Ruths, LREC 2018"
 
+# The PolNeAR folder, for `eval quotes` and `train quotes`.
+PolnearDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="PolNeAR train folder (default: ../shared/data/polnear-train)."),
+]
+
 
 @eval_app.command("quotes")
 def eval_quotes(
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", help="PolNeAR train folder (default: ../shared/data/polnear-train)."),
-    ] = None,
+    data_dir: PolnearDirOption = None,
     split: Annotated[
         str,
         typer.Option(

@@ -11,14 +11,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from streams.cli.eval import PolnearDirOption
+
 err = Console(stderr=True)
 
 
 def train_quotes_command(
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", help="PolNeAR train folder (default: ../shared/data/polnear-train)."),
-    ] = None,
+    data_dir: PolnearDirOption = None,
     output_dir: Annotated[
         Path | None,
         typer.Option("--output-dir", help="Artifact folder (default: streams/data/models/quote-cues-v1)."),

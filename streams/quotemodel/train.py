@@ -124,13 +124,8 @@ def score(items: list[Parsed], attributor: QuoteAttributor) -> QuoteScores:
     return total
 
 
-def figures(scores: QuoteScores) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for name, counts in (("all", scores.all_speaker), ("direct", scores.direct_speaker)):
-        out[f"{name}_precision"] = round(counts.precision, 4)
-        out[f"{name}_recall"] = round(counts.recall, 4)
-        out[f"{name}_f1"] = round(counts.f1, 4)
-    return out
+def figures(scores: QuoteScores) -> dict[str, Any]:
+    return {"all": scores.all_speaker.as_dict(), "direct": scores.direct_speaker.as_dict()}
 
 
 def cross_validate(parsed: list[Parsed], config: TrainConfig, log: Callable[[str], None]) -> dict[str, Any]:
@@ -174,7 +169,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = print) -> dict[str, 
     rows = [r for p in parsed for r in p.rows]
     log(f"{len(rows)} candidates, {sum(label for _, label in rows)} positive")
     cv = cross_validate(parsed, config, log)
-    best = max(cv["thresholds"], key=lambda t: cv["thresholds"][t]["all_f1"])
+    best = max(cv["thresholds"], key=lambda t: cv["thresholds"][t]["all"]["f1"])
     model = fit(rows, config.c, config.min_count)
     model.threshold = float(best)
     config.output_dir.mkdir(parents=True, exist_ok=True)

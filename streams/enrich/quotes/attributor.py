@@ -104,8 +104,8 @@ class QuoteAttributor:
         used = {bisect_left(ctx.starts, a.cue_start) for a in framed}
         taken = [piece for a in framed for piece in a.pieces]
         scored = []
-        for cand, source, feats in document_candidates(ctx):
-            if cand.cue in used or ctx.all_quoted(cand.start, cand.end):
+        for cand, source, feats in document_candidates(ctx, skip=used):
+            if ctx.all_quoted(cand.start, cand.end):
                 continue
             p = model.probability(feats)
             if p >= model.threshold:

@@ -12,6 +12,7 @@ Pure functions over the spaCy parse; no model here.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 
 from spacy.tokens import Token
@@ -242,12 +243,15 @@ class Sheet:
         return cls(tokens, verbs)
 
 
-def document_candidates(ctx: DocContext) -> list[tuple[Candidate, Token | None, list[str]]]:
-    """(candidate, its source token, its features) for every cue word of the document."""
+def document_candidates(
+    ctx: DocContext, skip: Set[int] = frozenset()
+) -> list[tuple[Candidate, Token | None, list[str]]]:
+    """(candidate, its source token, its features) for every cue word of the document but the token
+    indices in ``skip`` (cue words already used)."""
     sheet = Sheet.of(ctx)
     out: list[tuple[Candidate, Token | None, list[str]]] = []
     for tok in sheet.tokens:
-        if tok.pos_ not in CUE_POS:
+        if tok.pos_ not in CUE_POS or tok.i in skip:
             continue
         found = candidates(sheet.tokens, tok)
         if not found:
