@@ -105,14 +105,14 @@ class Enricher:
 
     def _parse(self, article: RawArticle, doc: Doc) -> _Pending:
         entities = self.resolver.resolve(doc, article.published)
-        quotes = self.quotes.attribute(doc, entities)
+        quotes = self.quotes.attribute(doc, entities, article.body)
         return _Pending(article, doc, entities, quotes, self.stances.plan(doc, entities, quotes))
 
     def _score(self, pending: list[_Pending]) -> list[list[SentenceResult] | None]:
         """The model's readings of every planned sentence of the batch, in one call, per article."""
         if self.model is None:
             return [None] * len(pending)
-        requests = [p.plan.requests(p.doc.text) for p in pending]
+        requests = [p.plan.requests(p.article.body) for p in pending]  # the doc's text
         results = self.model.analyze([r for rs in requests for r in rs])
         out: list[list[SentenceResult] | None] = []
         first = 0
@@ -122,7 +122,7 @@ class Enricher:
         return out
 
     def _finish(self, p: _Pending, results: list[SentenceResult] | None) -> EnrichedArticle:
-        stances = self.stances.finalize(p.doc.text, p.plan, results, p.entities)
+        stances = self.stances.finalize(p.article.body, p.plan, results, p.entities)
         article = p.article
         return EnrichedArticle(
             schema=SCHEMA_ENRICHED,

@@ -365,9 +365,10 @@ class RuleStanceExtractor:
         institution = institution_around(subject, index)
         if institution is not None:
             _entity, start, end = institution
-            holder_id = f"org:{slug(doc.text[start:end])}"
-            name = doc.text[start:end]
-            add_entity(entities, holder_id, name, start, end, doc.text)
+            text = doc.text
+            holder_id = f"org:{slug(text[start:end])}"
+            name = text[start:end]
+            add_entity(entities, holder_id, name, start, end, text)
             return holder_id, name, factor
         found = index.by_token.get(subject.i)
         if found is None or found["type"] not in HOLDER_TYPES:

@@ -306,7 +306,8 @@ def _institution_spans(doc: Doc, index: MentionIndex, entities: list[Entity]) ->
     """ "the Trump administration" is a holder of its own: add it as an ORG entity (its span covers
     the name and the noun, so the model reads it marked as one). True when one was added."""
     added = False
-    for match in _INSTITUTION_WORDS.finditer(doc.text):  # cheaper than visiting every token
+    text = doc.text  # Doc.text joins every token on each access: read it once
+    for match in _INSTITUTION_WORDS.finditer(text):  # cheaper than visiting every token
         span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
         if span is None or len(span) != 1:
             continue
@@ -314,6 +315,6 @@ def _institution_spans(doc: Doc, index: MentionIndex, entities: list[Entity]) ->
         if found is None:
             continue
         _entity, start, end = found
-        add_entity(entities, f"org:{slug(doc.text[start:end])}", doc.text[start:end], start, end, doc.text)
+        add_entity(entities, f"org:{slug(text[start:end])}", text[start:end], start, end, text)
         added = True
     return added

@@ -61,7 +61,7 @@ class _Resolution(Candidates, People, Organisations, Scanning, Roles, Teams):
         return self._assemble()
 
     def _assemble(self) -> list[Entity]:
-        text = self.doc.text
+        text = self.text
         doc = self.toks
         by_id: dict[str, Entity] = {}
         order: dict[str, int] = {}

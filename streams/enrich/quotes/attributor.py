@@ -63,9 +63,10 @@ class QuoteAttributor:
 
     # ------------------------------------------------------------------ public
 
-    def attribute(self, doc: Doc, entities: list[Entity]) -> list[Quote]:
-        """Quotes of ``doc`` in text order, speakers resolved against ``entities``."""
-        text = doc.text  # Doc.text joins every token on each access: read it once
+    def attribute(self, doc: Doc, entities: list[Entity], text: str | None = None) -> list[Quote]:
+        """Quotes of ``doc`` in text order, speakers resolved against ``entities``; ``text`` is
+        ``doc.text`` where the caller has it (Doc.text joins every token on each access)."""
+        text = doc.text if text is None else text
         return [q for a in self.attributions(doc, entities, text) for q in to_quotes(text, a)]
 
     def attributions(self, doc: Doc, entities: list[Entity], text: str | None = None) -> list[Attribution]:
