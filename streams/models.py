@@ -74,6 +74,8 @@ class Quote(TypedDict):
     cue: str | None
     kind: Literal["direct", "indirect"]
     venue: NotRequired[str | None]
+    found_by: NotRequired[Literal["frames", "cue-model"]]
+    confidence: NotRequired[float | None]
 
 
 class Stance(TypedDict):

@@ -88,6 +88,16 @@ def test_positions_beyond_speech_are_reported_with_their_holder(nlp):
     assert quote["cue"] == "supported"
 
 
+def test_a_quote_says_what_found_it_and_the_models_probability(nlp):
+    text = "“We will not back down,” Bernie Sanders said. Sanders has supported stem cell research for years."
+    sanders = ("Bernie Sanders", "PERSON", ("Bernie Sanders", "Sanders"))
+    model = shipped_model()
+    framed, learned = run(nlp, QuoteAttributor(), text, sanders)
+    assert (framed["found_by"], framed["confidence"]) == ("frames", None)
+    assert learned["found_by"] == "cue-model" and learned["text"] == "stem cell research"
+    assert learned["confidence"] is not None and model.threshold <= learned["confidence"] <= 1
+
+
 def test_an_always_yes_model_adds_nothing_the_frames_already_hold(nlp):
     """Every candidate passes; still one attribution per cue word, none mostly over another's
     content, and no quotation the frames left alone comes back as a direct quote."""

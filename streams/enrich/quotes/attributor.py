@@ -113,7 +113,7 @@ class QuoteAttributor:
                 scored.append((p, cand, source))
         scored.sort(key=lambda x: (-x[0], x[1].start))
         out: list[Attribution] = []
-        for _, cand, source in scored:
+        for p, cand, source in scored:
             if cand.cue in used or any(
                 2 * (min(cand.end, e) - max(cand.start, s)) > min(cand.end - cand.start, e - s)
                 for s, e in taken
@@ -132,6 +132,7 @@ class QuoteAttributor:
                     span,
                     venue_at(ctx, cue),
                     max(ctx.sent_end(cue.i), cue.idx + len(cue.text)),
+                    confidence=round(p, 4),
                 )
             )
             used.add(cand.cue)

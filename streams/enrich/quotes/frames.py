@@ -45,6 +45,8 @@ class Attribution:
     venue: str | None
     frame_end: int  # end of the sentence holding the cue
     blocks: list[Block] = field(default_factory=list)
+    # The cue model's probability for an attribution it found; None for the frames' (no probability).
+    confidence: float | None = None
 
 
 def opens_report(ctx: DocContext, block: Block, cue: Token, lexical: bool) -> bool:
@@ -216,6 +218,8 @@ def to_quotes(text: str, att: Attribution) -> list[Quote]:
             cue=att.cue,
             kind="direct" if att.direct else "indirect",
             venue=att.venue,
+            found_by="frames" if att.confidence is None else "cue-model",
+            confidence=att.confidence,
         )
         for start, end in att.pieces
     ]
