@@ -80,7 +80,7 @@ $(TRAIN_INSTALLED): pyproject.toml
 	touch $@
 
 # The joint stance + sentiment model the pipeline runs (streams/data/models/stance-sentiment-v1):
-# about 40 minutes an epoch on 2 CPU cores. EPOCHS=3 by default.
+# 6.5-9 minutes an epoch on 2 idle CPU cores (docs/stances.md). EPOCHS=3 by default.
 EPOCHS ?= 3
 train-stances: $(TRAIN_INSTALLED)
 	$(TRAIN_VENV)/bin/stancewire train stances --epochs $(EPOCHS)

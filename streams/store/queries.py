@@ -380,6 +380,8 @@ def _quote(row: Any, *, with_title: bool = True) -> dict[str, Any]:
             "speaker_name": row.speaker_name,
             "kind": row.kind,
             "cue": row.cue,
+            "found_by": row.found_by,
+            "confidence": row.confidence,
         }
     )
     return item

@@ -119,6 +119,8 @@ def article_rows(event: Mapping[str, Any]) -> ArticleRows:
                 "speaker_name": quote.get("speaker_name"),
                 "kind": quote["kind"],
                 "cue": quote.get("cue"),
+                "found_by": quote.get("found_by"),
+                "confidence": quote.get("confidence"),
             }
         )
     for stance in event.get("stances") or []:

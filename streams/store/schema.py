@@ -94,6 +94,8 @@ quotes = Table(
     Column("speaker_name", Text),
     Column("kind", String(20), nullable=False),
     Column("cue", Text),
+    Column("found_by", String(20)),  # frames | cue-model; null for events written before 2026-12-07
+    Column("confidence", Float),  # the cue model's probability; null for the frames'
     Index("ix_quotes_at", "at", "id"),
     Index("ix_quotes_speaker", "speaker", "at", "id"),
     Index("ix_quotes_article", "article_id"),

@@ -22,7 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 from streams.settings import Settings, get_settings
@@ -98,8 +110,34 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     def create(self) -> None:
-        """Create the tables and indexes that do not exist yet (harmless on an existing store)."""
+        """Create the tables and indexes that do not exist yet (harmless on an existing store), and
+        add the nullable columns a store made by an earlier release lacks."""
         schema.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        # create_all makes missing tables, never missing columns. Columns are only ever added, and
+        # nullable, so an older store takes them with a plain ADD COLUMN (old rows read null); any
+        # other change would need a real migration and is refused here.
+        inspector = inspect(self.engine)
+        quote = self.engine.dialect.identifier_preparer.quote
+        # Two workers opening one PostgreSQL store at once may both find the column missing.
+        guard = "IF NOT EXISTS " if self.dialect == "postgresql" else ""
+        with self.engine.begin() as conn:
+            for table in schema.metadata.sorted_tables:
+                present = {column["name"] for column in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    if not column.nullable:
+                        raise RuntimeError(
+                            f"store table {table.name} lacks the required column {column.name}"
+                        )
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    conn.execute(
+                        text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {guard}{quote(column.name)} {kind}")
+                    )
+                    log.info("store: added column %s.%s (%s)", table.name, column.name, kind)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -432,6 +432,33 @@ def test_quotes_by_speaker_and_article(filled, events) -> None:
         assert len(quotes(filled, article_id=e["article_id"], limit=500)["items"]) == len(e["quotes"])
 
 
+def provenance(items: list[dict[str, Any]]) -> dict[tuple[str, int, int], tuple[Any, Any]]:
+    return {(q["article_id"], q["start"], q["end"]): (q["found_by"], q["confidence"]) for q in items}
+
+
+def test_quotes_keep_what_found_them(filled, events) -> None:
+    enriched, _ = events
+    expected = {
+        (e["article_id"], q["start"], q["end"]): (q["found_by"], q["confidence"])
+        for e in enriched
+        for q in e["quotes"]
+    }
+    assert {found_by for found_by, _ in expected.values()} == {"frames", "cue-model"}
+    assert provenance(quotes(filled, limit=500)["items"]) == expected
+
+
+def test_a_store_made_before_quote_provenance_gets_its_columns(store, events) -> None:
+    # As an earlier release created it: the quotes table without found_by and confidence.
+    with store.engine.begin() as conn:
+        for column in ("found_by", "confidence"):
+            conn.exec_driver_sql(f"ALTER TABLE quotes DROP COLUMN {column}")
+    store.create()
+    store.apply(batch(events))
+    got = provenance(quotes(store, limit=500)["items"])
+    assert got and all(found_by in ("frames", "cue-model") for found_by, _ in got.values())
+    store.create()  # and again: nothing left to add
+
+
 def test_alerts_by_subscription_and_time(filled, events) -> None:
     _, alert_events = events
     by_fingerprint = {a["fingerprint"]: a for a in alert_events}
