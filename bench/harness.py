@@ -65,14 +65,37 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def thread_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds so far of every thread of a process, by thread id."""
-    out = {}
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every live process below it (a worker's enrichment process, its resource tracker)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            out[int(task.name)] = cpu_seconds_of(task / "stat")
-        except (OSError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
             continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += parents.get(current, [])
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a process and the live processes below it."""
+    return sum(cpu_seconds(p) for p in process_tree(pid))
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds so far of every thread of a process and of the processes below it, by thread id."""
+    out = {}
+    for process in process_tree(pid):
+        for task in Path(f"/proc/{process}/task").glob("*"):
+            try:
+                out[int(task.name)] = cpu_seconds_of(task / "stat")
+            except (OSError, ValueError):
+                continue
     return out
 
 
@@ -82,8 +105,10 @@ def cpu_seconds_of(stat: Path) -> float:
 
 
 def split_threads(pid: int, before: dict[int, float], after: dict[int, float]) -> dict[str, float]:
-    """CPU seconds between two ``thread_cpu`` readings: the event loop (main thread), the busiest other
-    thread (the enrichment thread: spaCy + sentiment), and all other threads together."""
+    """CPU seconds between two ``thread_cpu`` readings: the event loop (the worker's main thread), the
+    busiest other thread (enrichment: spaCy + the stance model, the main thread of the worker's
+    enrichment process, or its enrich thread with ``STANCEWIRE_ENRICH_IN=thread``), and all other
+    threads of the worker and its processes together."""
     delta = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
     loop = delta.pop(pid, 0.0)
     enrich_tid = max(delta, key=delta.__getitem__, default=None)
@@ -181,8 +206,11 @@ class Worker:
         return dict(response.json())
 
     def peak_rss_mb(self) -> float | None:
-        kb = status_kb(self.pid, "VmHWM")
-        return kb / 1024 if kb is not None else None
+        # The worker and its enrichment process together: the sum of their peaks (an upper bound of
+        # the peak of their sum).
+        peaks = [status_kb(p, "VmHWM") for p in process_tree(self.pid)]
+        kb = sum(k for k in peaks if k is not None)
+        return kb / 1024 if kb else None
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -39,6 +39,7 @@ from bench.harness import (
     reading,
     split_threads,
     thread_cpu,
+    tree_cpu_seconds,
 )
 from streams.clock import utc_now_iso
 
@@ -114,7 +115,7 @@ class Run:
         return stamp
 
     def cpu(self) -> dict[str, float]:
-        out = {f"worker{w.index}": cpu_seconds(w.pid) for w in self.deployment.workers}
+        out = {f"worker{w.index}": tree_cpu_seconds(w.pid) for w in self.deployment.workers}
         if self.broker.pid:
             out["broker"] = cpu_seconds(self.broker.pid)
         out["bench"] = cpu_seconds(os.getpid())

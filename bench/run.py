@@ -101,6 +101,7 @@ def effective_settings(env: dict[str, str]) -> dict[str, Any]:
     names = (
         "batch_size",
         "batch_within_s",
+        "enrich_in",
         "producer_linger_s",
         "model_threads",
         "stance_model_enabled",

@@ -6,16 +6,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
 
 from streams.acks import acknowledged, send, until_acked
-from streams.enrich.pipeline import Enricher
+from streams.enrich_runner import runner_for
 from streams.events import DeadLetterEvent, EnrichedArticleEvent, EntityMentionEvent, StanceEvent
-from streams.ingest import InvalidArticle, RawArticleDecoder
+from streams.ingest import InvalidArticle
 from streams.metrics import (
     ARTICLES_DEADLETTERED,
     ARTICLES_DUPLICATE,
@@ -29,17 +28,10 @@ from streams.metrics import (
     MENTIONS_OUT,
     STANCES_OUT,
 )
-from streams.models import RawArticle
-from streams.processing import BatchProcessor, BatchResult, IncomingMessage, dead_letter, seen_mark
+from streams.processing import BatchResult, IncomingMessage, dead_letter, seen_mark
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# A sentence with a person, an organisation, a place, a quote and a stance: every stage runs on it.
-WARM_UP_TEXT = (
-    'Chancellor Olaf Scholz said on Monday in Berlin that Germany "strongly supports" the European '
-    "Commission's plan, while the opposition rejected it."
-)
 
 
 def _seconds_since(iso: str | None) -> float | None:
@@ -52,16 +44,6 @@ def _seconds_since(iso: str | None) -> float | None:
     if then.tzinfo is None:
         then = then.replace(tzinfo=UTC)
     return (datetime.now(UTC) - then).total_seconds()
-
-
-def build_processor(settings: Settings, enricher: Enricher | None = None) -> BatchProcessor:
-    decoder = RawArticleDecoder.from_settings(settings)
-    return BatchProcessor(
-        decoder,
-        enricher or Enricher.from_settings(settings),
-        max_payload_bytes=settings.deadletter_payload_max_bytes,
-        chunk_chars=settings.enrich_chunk_chars,
-    )
 
 
 def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
@@ -81,30 +63,14 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
         use_partitioner=True,
         help="article_ids already enriched: replays of the same article are skipped.",
     )
-    # spaCy is CPU-bound; running it on one side thread keeps the event loop (heartbeats, /healthz,
-    # producer flushes) responsive while a batch is parsed.
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enrich")
-    state: dict[str, Any] = {}
+    # spaCy is CPU-bound: it runs in a process of its own (or on a side thread), which keeps the event
+    # loop (heartbeats, /healthz, producer flushes, stories, alerts) responsive while a batch is parsed.
+    runner = runner_for(settings)
 
-    def processor() -> BatchProcessor:
-        if "processor" not in state:  # load the model once per worker, on first use
-            state["processor"] = build_processor(settings)
-        return state["processor"]
-
-    def load_models() -> None:
-        started = time.perf_counter()
-        loaded = processor()
-        # One short article through every stage: what loads or allocates on first use does it now,
-        # not in the first batch after a restart (about 0.5 s on the bench machine).
-        loaded.enricher.enrich_batch([RawArticle("warm-up", WARM_UP_TEXT)])
-        log.info(
-            "enrichment model loaded in %.1fs: %s", time.perf_counter() - started, loaded.enricher.models
-        )
-
-    def process(messages: list[IncomingMessage], already_seen: Any) -> BatchResult:
+    async def process(messages: list[IncomingMessage], already_seen: Any) -> BatchResult:
         started = time.perf_counter()
         try:
-            result = processor().process(messages, already_seen)
+            result = await runner.process(messages, already_seen)
         finally:
             elapsed = time.perf_counter() - started
             ENRICH_BUSY_SECONDS.inc(elapsed)
@@ -112,16 +78,23 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
             ENRICHMENT_SECONDS.observe(elapsed)
         return result
 
-    # The models load on the enrich thread as soon as the worker process starts. Faust starts app
-    # tasks only after the first rebalance and table recovery, so a worker restarted after a crash
-    # used to wait out the broker's session timeout for its partitions and only then load the models
-    # before its first batch: one after the other, where they can run side by side
-    # (docs/ingestion.md, "What a consumer sees after a worker crash"). A worker run without Faust's
-    # worker command (no on_worker_init) loads them on its first batch, on the same thread.
+    # The models load as soon as the worker process starts. Faust starts app tasks only after the
+    # first rebalance and table recovery, so a worker restarted after a crash used to wait out the
+    # broker's session timeout for its partitions and only then load the models before its first
+    # batch: one after the other, where they can run side by side (docs/ingestion.md, "What a
+    # consumer sees after a worker crash"). A worker run without Faust's worker command (no
+    # on_worker_init) loads them on its first batch.
+    warming: dict[str, bool] = {}
+
     @app.on_worker_init.connect
     def warm_up(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
-        if "warming" not in state:  # Faust sends the signal more than once
-            state["warming"] = executor.submit(load_models)
+        if not warming:  # Faust sends the signal more than once
+            warming["yes"] = True
+            runner.start()
+
+    @app.on_before_shutdown.connect
+    async def stop_runner(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
+        runner.close()  # the child ends after its batch; the interpreter's exit waits for it
 
     async def publish(result: BatchResult) -> None:
         # 1. Hand every output to the producer, remembering which article each one belongs to.
@@ -199,7 +172,6 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
         # Faust acknowledges a taken batch as soon as this loop moves on to the next; each message
         # therefore carries a reference of ours, released only once its batch is published, so that
         # an offset is never committed over an article whose outputs are not on the broker.
-        loop = asyncio.get_running_loop()
         # article_id → body hash of the articles parsed and not yet marked in ``seen``: batch N's
         # dedup reads them, since batch N-1's marks are written while N is already being parsed.
         unmarked: dict[str, str] = {}
@@ -236,7 +208,7 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
             ]
             ARTICLES_IN.inc(len(messages))
             BATCH_SIZE.observe(len(messages))
-            parsing = loop.run_in_executor(executor, process, messages, already_seen)
+            parsing = asyncio.ensure_future(process(messages, already_seen))
             if publishing is not None:
                 await publishing  # batch N-1 goes out while batch N is parsed; its failure stops here
             result = await parsing

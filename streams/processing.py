@@ -19,10 +19,10 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams.clock import utc_now_iso
-from streams.enrich.pipeline import Enricher, mention_events, stance_events
+from streams.enrich.outputs import mention_events, stance_events
 from streams.ingest import InvalidArticle, RawArticleDecoder
 from streams.ingest.ids import normalize_for_id
 from streams.models import (
@@ -36,6 +36,9 @@ from streams.models import (
     PublishedStance,
     RawArticle,
 )
+
+if TYPE_CHECKING:
+    from streams.enrich.pipeline import Enricher
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,16 @@ class BatchResult:
     @property
     def count(self) -> int:
         return len(self.enriched) + len(self.dead) + len(self.duplicates)
+
+    def extend(self, other: BatchResult) -> None:
+        """Add ``other``'s outcomes (a batch processed in parts: each message is in one part)."""
+        self.enriched += other.enriched
+        self.mentions += other.mentions
+        self.stances += other.stances
+        self.dead += other.dead
+        self.duplicates += other.duplicates
+        self.sources.update(other.sources)
+        self.body_hashes.update(other.body_hashes)
 
 
 def body_sha256(body: str) -> str:

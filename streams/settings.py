@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # (docs/performance.md, "Batch size"; docs/ingestion.md, "Recovery").
     batch_size: int = Field(default=8, ge=1)
     batch_within_s: float = Field(default=0.5, gt=0)
+    # Where a worker runs enrichment: "process" (a child process of its own: the event loop and the
+    # NLP do not share the GIL, and a crash of native code kills the child, not the worker) or
+    # "thread" (a side thread of the worker; one process less). streams/enrich_runner.py.
+    enrich_in: Literal["process", "thread"] = "process"
     log_level: str = "info"
     # The worker's producer waits this long for more messages before sending a batch. Table changelogs
     # (dedup, alert state) are sent one message at a time; without a linger most become requests of their

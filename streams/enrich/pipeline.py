@@ -27,12 +27,8 @@ from streams.enrich.tone import article_tone, vader_lexicon
 from streams.enrich.topics import TopicCatalog
 from streams.models import (
     SCHEMA_ENRICHED,
-    SCHEMA_MENTION,
-    SCHEMA_STANCE,
     EnrichedArticle,
     Entity,
-    EntityMention,
-    PublishedStance,
     Quote,
     RawArticle,
 )
@@ -156,36 +152,3 @@ def load_model(settings: Settings) -> StanceSentimentModel | None:
             "or set STANCEWIRE_STANCE_MODEL_ENABLED=false"
         )
     return shared_model(folder, threads=settings.model_threads or max(1, (os.cpu_count() or 2) // 2))
-
-
-def mention_events(article: EnrichedArticle) -> list[EntityMention]:
-    """One ``entity.mention`` event per canonical entity of an enriched article."""
-    return [
-        EntityMention(
-            schema=SCHEMA_MENTION,
-            article_id=article["article_id"],
-            entity_id=entity["id"],
-            name=entity["name"],
-            type=entity["type"],
-            count=len(entity["mentions"]),
-            mentions=entity["mentions"],
-            published=article["published"],
-            source=article["source"],
-            enriched_at=article["enriched_at"],
-        )
-        for entity in article["entities"]
-    ]
-
-
-def stance_events(article: EnrichedArticle) -> list[PublishedStance]:
-    """One ``stance`` event per stance of an enriched article (key: ``holder|target``)."""
-    return [
-        PublishedStance(
-            schema=SCHEMA_STANCE,
-            article_id=article["article_id"],
-            published=article["published"],
-            enriched_at=article["enriched_at"],
-            **stance,
-        )
-        for stance in article["stances"]
-    ]

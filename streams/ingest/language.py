@@ -110,8 +110,21 @@ class LanguageVerdict:
         }
 
 
-def _letters(text: str) -> int:
-    return sum(1 for ch in text if ch.isalpha())
+def _has_letters(text: str, at_least: int) -> bool:
+    """Whether ``text`` has ``at_least`` letters, stopping as soon as it is known (a line of prose:
+    within its first words; the language check runs on every raw article)."""
+    count = 0
+    for ch in text:
+        if ch.isalpha():
+            count += 1
+            if count >= at_least:
+                return True
+    return count >= at_least
+
+
+def _has_digit(token: str) -> bool:
+    # Most tokens are words: a token of letters only has no digit (no character is both).
+    return not token.isalpha() and any(ch.isdigit() for ch in token)
 
 
 def prose_of(text: str) -> str:
@@ -121,8 +134,8 @@ def prose_of(text: str) -> str:
         tokens = line.split()
         if not tokens:
             continue
-        numeric = sum(1 for token in tokens if any(ch.isdigit() for ch in token))
-        if numeric > MAX_NUMERIC_TOKEN_SHARE * len(tokens) or _letters(line) < MIN_LINE_LETTERS:
+        numeric = sum(1 for token in tokens if _has_digit(token))
+        if numeric > MAX_NUMERIC_TOKEN_SHARE * len(tokens) or not _has_letters(line, MIN_LINE_LETTERS):
             continue
         kept.append(line.lower() if line.isupper() else line)
     return "\n".join(kept)
@@ -146,9 +159,9 @@ def judge_english(
     """English unless another of ``candidates`` wins on the body's prose with ``min_confidence``."""
     sample = text[:SAMPLE_CHARS]
     judged, prose = prose_of(sample), True
-    if _letters(judged) < MIN_LETTERS_TO_JUDGE:
+    if not _has_letters(judged, MIN_LETTERS_TO_JUDGE):
         judged, prose = (sample.lower() if sample.isupper() else sample), False
-    if _letters(judged) < MIN_LETTERS_TO_JUDGE:
+    if not _has_letters(judged, MIN_LETTERS_TO_JUDGE):
         return LanguageVerdict(True, "und", 0.0, len(judged), prose, 0.0)
     ranked = _identifier(tuple(dict.fromkeys(["en", *candidates]))).rank(judged)
     code, confidence = ranked[0]

@@ -68,8 +68,7 @@ class RawArticleDecoder:
             raise InvalidArticle(
                 "not_an_object", f"expected a JSON object with a 'body', got {type(document).__name__}"
             )
-        given_id = document.get("article_id", document.get("id"))
-        article_id = given_id if isinstance(given_id, str) and given_id.strip() else None
+        article_id = _given_id(document)
         if "body" not in document:
             raise InvalidArticle("missing_body", "the article has no 'body' field", article_id=article_id)
         body = document["body"]
@@ -103,7 +102,7 @@ class RawArticleDecoder:
                 )
         authors = document.get("authors") or []
         return RawArticle(
-            article_id=article_id or article_id_for(body),
+            article_id=article_id or article_id_for(body),  # as article_id_of says
             body=body,
             title=document.get("title"),
             published=document.get("published"),
@@ -112,3 +111,27 @@ class RawArticleDecoder:
             source=document.get("source") or "unknown",
             ingested_at=document.get("ingested_at") or utc_now_iso(),
         )
+
+
+def _given_id(document: dict[str, Any]) -> str | None:
+    given_id = document.get("article_id", document.get("id"))
+    return given_id if isinstance(given_id, str) and given_id.strip() else None
+
+
+def article_id_of(payload: bytes | None) -> str | None:
+    """The id ``decode`` would give this message, read without validating it (None where decoding
+    fails before an id is known). Cheap: the worker looks up the dedup marks of a batch with it
+    before the batch goes to the enrichment process, which cannot read the table itself."""
+    if not payload:
+        return None
+    try:
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    given = _given_id(document)
+    if given is not None:
+        return given
+    body = document.get("body")
+    return article_id_for(body) if isinstance(body, str) and body.strip() else None

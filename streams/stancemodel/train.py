@@ -237,7 +237,9 @@ def train(
     marker = SpanMarker(tokenizer, max_length=config.max_length)
     data = prepare(data_dir, config, marker, log)
     sets, examples = data.sets, data.examples
-    train_examples = examples["park_fit"] + examples["news_fit"]
+    # A sentiment weight of 0 trains the stance head alone: the NewsMTSC sentences carry no pair, so
+    # they would only cost forward passes.
+    train_examples = examples["park_fit"] + (examples["news_fit"] if config.sentiment_weight > 0 else [])
     log(
         f"{len(train_examples)} training sentences ({time.perf_counter() - began:.0f} s to prepare); "
         + ", ".join(f"{name} {len(e)}" for name, e in examples.items())
@@ -428,7 +430,7 @@ def train(
             f"sentiment macro-F1 {sentiment_f1:.4f} ({seconds:.0f} s)"
         )
         torch.save(net.state_dict(), checkpoint_dir / f"epoch{epoch}.pt")
-        mean_f1 = (stance_f1 + sentiment_f1) / 2
+        mean_f1 = (stance_f1 + sentiment_f1) / 2 if config.sentiment_weight > 0 else stance_f1
         if mean_f1 > best_mean:
             best_mean, best_epoch = mean_f1, epoch
             best_state = copy.deepcopy(net.state_dict())

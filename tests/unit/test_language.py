@@ -7,9 +7,17 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.ingest.errors import InvalidArticle
-from streams.ingest.language import LANGUAGE_NAMES, judge_english, prose_of
+from streams.ingest.language import (
+    LANGUAGE_NAMES,
+    MAX_NUMERIC_TOKEN_SHARE,
+    MIN_LINE_LETTERS,
+    judge_english,
+    prose_of,
+)
 from streams.ingest.raw import RawArticleDecoder
 from streams.processing import IncomingMessage, dead_letter
 from streams.settings import Settings
@@ -105,3 +113,28 @@ def test_the_dead_letter_names_the_language(decoder, registry):
     assert dead["language"]["code"] == "de" and dead["language"]["name"] == "German"
     assert dead["language"]["not_english"] > 0.9
     registry.validate(dead, "deadletter.v1")
+
+
+def prose_as_first_written(text: str) -> str:
+    """prose_of before it stopped counting early: the specification of which lines are prose."""
+    kept = []
+    for line in text.splitlines():
+        tokens = line.split()
+        if not tokens:
+            continue
+        numeric = sum(1 for token in tokens if any(ch.isdigit() for ch in token))
+        letters = sum(1 for ch in line if ch.isalpha())
+        if numeric > MAX_NUMERIC_TOKEN_SHARE * len(tokens) or letters < MIN_LINE_LETTERS:
+            continue
+        kept.append(line.lower() if line.isupper() else line)
+    return "\n".join(kept)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list("abcXYZ 0123456789²½٣.,\t-éß")), max_size=60), max_size=12
+    ).map("\n".join)
+)
+def test_prose_of_keeps_the_lines_it_always_kept(text):
+    assert prose_of(text) == prose_as_first_written(text)
