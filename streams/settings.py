@@ -130,6 +130,13 @@ class Settings(BaseSettings):
     # no entity sentiment; stances toward topics still come from the clause rules.
     stance_model_enabled: bool = True
     stance_model_dir: Path | None = None  # default: the model shipped in streams/data/models
+    # The model whose pair head reads entity → entity stances (sentiment stays with the joint model
+    # above). Default: the stance-only model shipped beside it, when there; "" or "none": the joint
+    # model reads both (docs/stances.md).
+    stance_pair_model_dir: str | None = None
+    # A sentence whose every pair the joint model reads as none with at least this probability is not
+    # read again by the stance model (1: every sentence with a pair is).
+    stance_pair_skip_none: float = Field(default=0.8, gt=0, le=1)
     # The learned cue model of quote attribution (docs/quotes.md). Off: only the hand-written frames
     # report quotes (speech and belief), not the positions, support and plans the model adds.
     quote_model_enabled: bool = True

@@ -41,15 +41,23 @@ def train_stances_command(
     sentiment_weight: Annotated[
         float, typer.Option("--sentiment-weight", min=0.0, help="Weight of the sentiment loss (stance: 1).")
     ] = 1.0,
+    average_last: Annotated[
+        int,
+        typer.Option(
+            "--average-last", min=1, help="Export the mean weights of the last N epochs (1: the best epoch)."
+        ),
+    ] = 1,
     quantize: Annotated[
         str, typer.Option("--quantize", help="auto (int8 when it loses ≤ 0.01 on valid), int8 or fp32.")
     ] = "auto",
     threads: Annotated[int, typer.Option("--threads", help="torch threads.")] = 2,
     limit: Annotated[int, typer.Option("--limit", help="Only this many items of each set (smoke test).")] = 0,
     from_checkpoint: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            "--from-checkpoint", help="Export a saved epoch (var/stance-train/epochN.pt) instead of training."
+            "--from-checkpoint",
+            help="Export a saved epoch (var/stance-train/epochN.pt) instead of training; "
+            "given several times, the mean of their weights.",
         ),
     ] = None,
 ) -> None:
@@ -69,6 +77,7 @@ def train_stances_command(
         seed=seed,
         lr=lr,
         sentiment_weight=sentiment_weight,
+        average_last=average_last,
         quantize=quantize,
         threads=threads,
         limit=limit,
@@ -77,11 +86,15 @@ def train_stances_command(
         f"stancewire train stances --epochs {epochs} --seed {seed} --lr {lr:g} "
         f"--sentiment-weight {sentiment_weight:g} --quantize {quantize}"
     )
+    if average_last > 1:
+        command += f" --average-last {average_last}"
+    if output_dir is not None:
+        command += f" --output-dir {shlex.quote(str(output_dir))}"
     if data_dir is not None:
         command += f" --data-dir {shlex.quote(str(data_dir))}"
     try:
-        if from_checkpoint is not None:
-            command += f" --from-checkpoint {shlex.quote(str(from_checkpoint))}"
+        if from_checkpoint:
+            command += "".join(f" --from-checkpoint {shlex.quote(str(c))}" for c in from_checkpoint)
             manifest = export_checkpoint(
                 from_checkpoint, data_dir, output_dir, config, log=err.print, command=command
             )

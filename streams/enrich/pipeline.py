@@ -33,7 +33,7 @@ from streams.models import (
     RawArticle,
 )
 from streams.settings import Settings
-from streams.stancemodel.model import SentenceResult, StanceSentimentModel
+from streams.stancemodel.model import PairAndTargetModels, SentenceResult, StanceSentimentModel
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Enricher:
         resolver: EntityResolver | None = None,
         quotes: QuoteAttributor | None = None,
         stances: StanceExtractor | None = None,
-        model: StanceSentimentModel | None = None,
+        model: StanceSentimentModel | PairAndTargetModels | None = None,
         batch_size: int = 16,
     ) -> None:
         self.nlp = nlp
@@ -139,16 +139,28 @@ class Enricher:
         )
 
 
-def load_model(settings: Settings) -> StanceSentimentModel | None:
-    """The joint stance + sentiment model named by settings, or None when it is turned off."""
+def load_model(settings: Settings) -> StanceSentimentModel | PairAndTargetModels | None:
+    """The stance + sentiment model(s) named by settings, or None when turned off."""
     if not settings.stance_model_enabled:
         return None
-    from streams.stancemodel.model import DEFAULT_MODEL_DIR, shared_model
+    from streams.stancemodel.model import DEFAULT_MODEL_DIR, DEFAULT_PAIR_MODEL_DIR, shared_model
 
+    threads = settings.model_threads or max(1, (os.cpu_count() or 2) // 2)
     folder = Path(settings.stance_model_dir) if settings.stance_model_dir else DEFAULT_MODEL_DIR
     if not (folder / "manifest.json").is_file():
         raise RuntimeError(
             f"no stance model at {folder}: train one with `make train-stances` "
             "or set STANCEWIRE_STANCE_MODEL_ENABLED=false"
         )
-    return shared_model(folder, threads=settings.model_threads or max(1, (os.cpu_count() or 2) // 2))
+    joint = shared_model(folder, threads=threads)
+    named = settings.stance_pair_model_dir
+    if named is not None and named.strip().lower() in ("", "none"):
+        return joint
+    pair_folder = Path(named) if named else DEFAULT_PAIR_MODEL_DIR
+    if not (pair_folder / "manifest.json").is_file():
+        if named:
+            raise RuntimeError(f"no stance pair model at {pair_folder} (STANCEWIRE_STANCE_PAIR_MODEL_DIR)")
+        return joint
+    return PairAndTargetModels(
+        shared_model(pair_folder, threads=threads), joint, skip_none=settings.stance_pair_skip_none
+    )

@@ -35,6 +35,10 @@ from streams.stancemodel.encoding import SpanMarker
 
 MODEL_NAME = "stance-sentiment-v1"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "models" / MODEL_NAME
+#: The same architecture trained on directed stance alone (``--sentiment-weight 0``): its pair head
+#: reads stances better than the joint model's, its target head is untrained (docs/stances.md).
+PAIR_MODEL_NAME = "stance-pairs-v1"
+DEFAULT_PAIR_MODEL_DIR = DEFAULT_MODEL_DIR.parent / PAIR_MODEL_NAME
 MODEL_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 HEADS_FILE = "heads.npz"
@@ -256,6 +260,59 @@ class StanceSentimentModel:
             probabilities = row if row is not None else np.array([0.0, 1.0, 0.0])
             out.append(sentiment_of(probabilities))
         return out
+
+
+class PairAndTargetModels:
+    """Stances from one artifact's pair head, sentiment from another's target head.
+
+    Trained together, one encoder serves both heads, but longer training for stances costs target
+    sentiment (docs/stances.md, "Training runs that did not ship"). Here the stance model encodes the
+    sentences that hold a pair, the joint model every sentence with a span, and each result takes its
+    span scores from the one and its pair scores from the other. Same interface as one model.
+    """
+
+    name = "trained"
+
+    def __init__(
+        self, pairs: StanceSentimentModel, targets: StanceSentimentModel, *, skip_none: float = 0.8
+    ) -> None:
+        self.pairs = pairs
+        self.targets = targets
+        self.model_dir = pairs.model_dir
+        #: A sentence whose every pair the joint model reads as none with at least this probability
+        #: keeps that reading, unread by the stance model (about a quarter of the sentences with a pair
+        #: on valid; 1: the stance model reads every pair). Selected on valid (docs/stances.md).
+        self.skip_none = skip_none
+
+    @property
+    def version(self) -> str:
+        return f"{self.pairs.version} + {self.targets.version}"
+
+    @property
+    def sentences_encoded(self) -> int:
+        return self.pairs.sentences_encoded + self.targets.sentences_encoded
+
+    def stance_class(self, probabilities: np.ndarray) -> int:
+        return self.pairs.stance_class(probabilities)
+
+    def analyze(self, requests: Sequence[SentenceRequest], *, raw: bool = False) -> list[SentenceResult]:
+        """``raw``: logits, and the stance model reads every sentence with a pair."""
+        results = self.targets.analyze(requests, raw=raw)
+        with_pairs = [
+            n
+            for n, r in enumerate(requests)
+            if r.pairs
+            and (raw or any(row is None or row[0] < self.skip_none for row in results[n].pair_scores))
+        ]
+        read = self.pairs.analyze([requests[n] for n in with_pairs], raw=raw)
+        for n, stance in zip(with_pairs, read, strict=True):
+            results[n] = SentenceResult(
+                results[n].span_scores, stance.pair_scores, stance.pair_classes, stance.pair_decision
+            )
+        return results
+
+    def predict(self, items: Sequence[tuple[str, int, int]]) -> list[TargetSentiment]:
+        return self.targets.predict(items)
 
 
 def sentiment_of(probabilities: np.ndarray) -> TargetSentiment:

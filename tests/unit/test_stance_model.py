@@ -162,3 +162,47 @@ def test_predict_reads_the_targets_of_one_text_together_as_the_pipeline_does(mod
 def test_a_missing_artifact_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no stance model"):
         StanceSentimentModel(tmp_path)
+
+
+def test_stances_from_the_pair_model_and_sentiment_from_the_joint_model(model):
+    from streams.enrich.pipeline import load_model
+    from streams.settings import Settings
+    from streams.stancemodel.model import DEFAULT_PAIR_MODEL_DIR, PairAndTargetModels
+
+    both = load_model(Settings())
+    assert isinstance(both, PairAndTargetModels)  # the shipped default
+    assert both.pairs.model_dir == DEFAULT_PAIR_MODEL_DIR and both.targets is model
+    assert both.version == "stance-pairs-v1 + stance-sentiment-v1"
+    requests = [
+        SentenceRequest(TEXT, (BRANDT, ORBAN, COMMISSION), ((0, 1), (0, 2))),
+        SentenceRequest(TEXT, (BRANDT, ORBAN)),  # no pair: the stance model does not read it
+    ]
+    before = both.pairs.sentences_encoded
+    got = both.analyze(requests)
+    assert both.pairs.sentences_encoded == before + 1
+    joint, alone = model.analyze(requests), both.pairs.analyze(requests[:1])
+    for g, j in zip(got, joint, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(g.span_scores, j.span_scores, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(got[0].pair_scores, alone[0].pair_scores, strict=True))
+    assert got[0].pair_classes == alone[0].pair_classes
+    assert got[1].pair_scores == []
+    # one model for both, when asked
+    assert load_model(Settings(stance_pair_model_dir="none")) is model
+
+
+def test_a_sentence_the_joint_model_reads_as_none_keeps_that_reading(model):
+    from streams.stancemodel.model import DEFAULT_PAIR_MODEL_DIR, PairAndTargetModels
+
+    pairs = shared_model(DEFAULT_PAIR_MODEL_DIR)
+    request = SentenceRequest(TEXT, (BRANDT, ORBAN, COMMISSION), ((0, 1), (0, 2)))
+    (joint,) = model.analyze([request])
+    none_at = min(float(row[0]) for row in joint.pair_scores if row is not None)
+    keeps = PairAndTargetModels(pairs, model, skip_none=none_at)  # every pair at least this sure
+    before = pairs.sentences_encoded
+    (kept,) = keeps.analyze([request])
+    assert pairs.sentences_encoded == before  # not read again
+    assert kept.pair_classes == joint.pair_classes
+    assert all(np.array_equal(a, b) for a, b in zip(kept.pair_scores, joint.pair_scores, strict=True))
+    rereads = PairAndTargetModels(pairs, model, skip_none=min(1.0, none_at + 1e-6))
+    rereads.analyze([request])
+    assert pairs.sentences_encoded == before + 1
