@@ -19,8 +19,8 @@ from tests.conftest import REPO
 
 #: Set a little under the shipped model's valid figures (docs/quality.md): a retrained model that
 #: falls below them is worse than what ships.
-CLASSIFIER_GUARD = 0.60  # shipped: 0.6242
-END_TO_END_GUARD = 0.56  # shipped: 0.5806
+CLASSIFIER_GUARD = 0.66  # shipped: 0.6885 (stance-pairs-v1; the joint model alone: 0.6242)
+END_TO_END_GUARD = 0.60  # shipped: 0.6315 (the joint model alone: 0.5806)
 HAS_DATA = (default_data_dir() / "valid.txt").is_file()
 needs_data = pytest.mark.skipif(not HAS_DATA, reason=f"no directed-sentiment data at {default_data_dir()}")
 
