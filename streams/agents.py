@@ -84,13 +84,9 @@ def register_enrichment(app: faust.App, topics: Any, settings: Settings) -> Any:
     # batch: one after the other, where they can run side by side (docs/ingestion.md, "What a
     # consumer sees after a worker crash"). A worker run without Faust's worker command (no
     # on_worker_init) loads them on its first batch.
-    warming: dict[str, bool] = {}
-
     @app.on_worker_init.connect
     def warm_up(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
-        if not warming:  # Faust sends the signal more than once
-            warming["yes"] = True
-            runner.start()
+        runner.start()  # Faust sends the signal more than once: start() loads once
 
     @app.on_before_shutdown.connect
     async def stop_runner(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:

@@ -70,7 +70,7 @@ def warm(processor: BatchProcessor) -> str:
 
 class EnrichRunner(Protocol):
     def start(self) -> None:
-        """Load the models now (in the background), not on the first batch."""
+        """Load the models now (in the background), not on the first batch; again: nothing."""
 
     async def process(self, messages: list[IncomingMessage], already_seen: AlreadySeen) -> BatchResult: ...
 
@@ -167,6 +167,7 @@ class ProcessRunner:
         # function (one that kills the child on a given message, say).
         self._work = work or _child_process
         self._executor: ProcessPoolExecutor | None = None
+        self._warming: Future[Any] | None = None  # the current child's warm-up
         self._children: list[Any] = []
         self.restarts = 0
 
@@ -184,11 +185,13 @@ class ProcessRunner:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self._executor = None
+        self._warming = None
         self.restarts += 1
         self.start()
 
     def start(self) -> None:
-        self._pool().submit(_child_warm)
+        if self._warming is None:
+            self._warming = self._pool().submit(_child_warm)
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         pool = self._pool()
