@@ -205,11 +205,20 @@ class Settings(BaseSettings):
     # PostgreSQL database: postgresql+psycopg://user:password@host:5432/stancewire (secret: it may
     # carry a password, and is never logged with it).
     store_url: SecretStr | None = None
-    # The worker runs the store's consumer (group <app_id>-store) in a thread of its own; off when the
+    # The worker runs the store's consumer (group <app_id>-store) in a process of its own; off when the
     # consumer runs elsewhere (`stancewire store run`).
     store_consumer_enabled: bool = True
     # Records one poll (and so one database transaction) takes at most.
     store_max_batch: int = Field(default=500, ge=1, le=10_000)
+    # A fetch of the store's consumer waits on the broker for this many bytes or this long, whichever
+    # comes first: a few larger transactions a second instead of one per burst of events (the store
+    # trails the topics by at most the wait; docs/store.md).
+    store_fetch_min_bytes: int = Field(default=1024 * 1024, ge=1)
+    store_fetch_max_wait_ms: int = Field(default=500, ge=0, le=10_000)
+    # The worker's store consumer process runs this much nicer (lower CPU priority) than the worker:
+    # enrichment is what bounds a worker's throughput, and the store catches up whenever it can
+    # (docs/performance.md). 0 = the same priority.
+    store_nice: int = Field(default=10, ge=0, le=19)
 
     # --- Ingestion (streams/ingest, docs/ingestion.md) -----------------------------------------------
     # Bearer token of POST /articles on the worker's web server. Unset: the endpoint answers 503.

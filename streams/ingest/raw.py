@@ -29,7 +29,7 @@ class RawArticleDecoder:
         language_candidates: tuple[str, ...] = DEFAULT_CANDIDATES,
         check_language: bool = True,
     ) -> None:
-        self._validator = registry.validator("article.raw.v1")
+        self._registry = registry
         self.max_body_bytes = max_body_bytes
         self.language_min_confidence = language_min_confidence
         self.language_candidates = language_candidates
@@ -87,7 +87,7 @@ class RawArticleDecoder:
                 f"the body is {size:,} bytes, over the limit of {self.max_body_bytes:,} bytes",
                 article_id=article_id,
             )
-        error = next(iter(self._validator.iter_errors(document)), None)
+        error = self._registry.first_error("article.raw.v1", document)
         if error is not None:
             raise InvalidArticle(
                 "wrong_field_type", f"invalid article {describe(error)}", article_id=article_id

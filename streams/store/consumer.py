@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -103,6 +104,8 @@ class StoreConsumer:
             # A new store fills itself from everything the topics still hold.
             auto_offset_reset="earliest",
             max_poll_records=s.store_max_batch,
+            fetch_min_bytes=s.store_fetch_min_bytes,
+            fetch_max_wait_ms=s.store_fetch_max_wait_ms,
             max_partition_fetch_bytes=s.max_message_bytes,
             fetch_max_bytes=max(s.max_message_bytes, 16 * 1024 * 1024),
             session_timeout_ms=int(s.kafka_session_timeout_s * 1000),
@@ -222,6 +225,10 @@ def _run_child(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.WARNING, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
     )
+    # Second to the enrichment for the CPU: on a busy machine the store trails a little, the worker's
+    # throughput does not pay for it (docs/performance.md, "The store consumer").
+    with contextlib.suppress(OSError):
+        os.nice(settings.store_nice)
     StoreConsumer(settings, open_store(settings)).run(stop)
 
 
