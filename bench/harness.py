@@ -99,21 +99,44 @@ def thread_cpu(pid: int) -> dict[int, float]:
     return out
 
 
+def thread_run_queue_waits(pid: int) -> dict[int, float]:
+    """Seconds each thread of a process and of the processes below it has spent runnable but waiting
+    for a CPU (``/proc/<pid>/task/<tid>/schedstat``, second field), by thread id."""
+    out = {}
+    for process in process_tree(pid):
+        for task in Path(f"/proc/{process}/task").glob("*"):
+            try:
+                out[int(task.name)] = int((task / "schedstat").read_text().split()[1]) / 1e9
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
 def cpu_seconds_of(stat: Path) -> float:
     fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def split_threads(pid: int, before: dict[int, float], after: dict[int, float]) -> dict[str, float]:
+def split_threads(
+    pid: int,
+    before: dict[int, float],
+    after: dict[int, float],
+    waits: tuple[dict[int, float], dict[int, float]] | None = None,
+) -> dict[str, float]:
     """CPU seconds between two ``thread_cpu`` readings: the event loop (the worker's main thread), the
     busiest other thread (enrichment: spaCy + the stance model, the main thread of the worker's
     enrichment process, or its enrich thread with ``STANCEWIRE_ENRICH_IN=thread``), and all other
-    threads of the worker and its processes together."""
+    threads of the worker and its processes together. With ``waits`` (two ``thread_run_queue_waits``
+    readings) also ``enrich_waited_for_cpu``: the seconds the enrichment was ready to run and had no
+    CPU, what the rest of the machine took from it."""
     delta = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
     loop = delta.pop(pid, 0.0)
     enrich_tid = max(delta, key=delta.__getitem__, default=None)
     enrich = delta.pop(enrich_tid, 0.0) if enrich_tid is not None else 0.0
-    return {"event_loop": loop, "enrich_thread": enrich, "other_threads": sum(delta.values())}
+    out = {"event_loop": loop, "enrich_thread": enrich, "other_threads": sum(delta.values())}
+    if waits is not None and enrich_tid is not None:
+        out["enrich_waited_for_cpu"] = waits[1].get(enrich_tid, 0.0) - waits[0].get(enrich_tid, 0.0)
+    return out
 
 
 def status_kb(pid: int, key: str) -> int | None:

@@ -39,6 +39,7 @@ from bench.harness import (
     reading,
     split_threads,
     thread_cpu,
+    thread_run_queue_waits,
     tree_cpu_seconds,
 )
 from streams.clock import utc_now_iso
@@ -122,13 +123,14 @@ class Run:
         out["machine"] = machine_busy_seconds()
         return out
 
-    def threads(self) -> list[dict[int, float]]:
-        return [thread_cpu(w.pid) for w in self.deployment.workers]
+    def threads(self) -> list[tuple[dict[int, float], dict[int, float]]]:
+        """Per worker: its threads' CPU seconds and run-queue waits so far."""
+        return [(thread_cpu(w.pid), thread_run_queue_waits(w.pid)) for w in self.deployment.workers]
 
-    def thread_split(self, before: list[dict[int, float]]) -> list[dict[str, float]]:
+    def thread_split(self, before: list[tuple[dict[int, float], dict[int, float]]]) -> list[dict[str, float]]:
         return [
-            split_threads(w.pid, b, thread_cpu(w.pid))
-            for w, b in zip(self.deployment.workers, before, strict=True)
+            split_threads(w.pid, cpu, thread_cpu(w.pid), (waits, thread_run_queue_waits(w.pid)))
+            for w, (cpu, waits) in zip(self.deployment.workers, before, strict=True)
         ]
 
     def warm_up(self, articles: list[BenchArticle], timeout: float = 180) -> int:

@@ -336,7 +336,12 @@ def print_report(report: dict[str, Any]) -> None:
             "pipeline, 1 worker",
             fmt(one["words_per_s"], ",.0f", " words/s"),
             "",
-            f"{one['articles_per_s']:.2f} articles/s, {one['elapsed_s']:.1f}s to last enriched",
+            f"{one['articles_per_s']:.2f} articles/s, {one['elapsed_s']:.1f}s to last enriched"
+            + "".join(
+                f"; enrichment {t['enrich_thread']:.1f} CPU-s, {t['enrich_waited_for_cpu']:.1f} s waiting for a CPU"
+                for t in one.get("worker_threads_cpu_s", [])
+                if "enrich_waited_for_cpu" in t
+            ),
         )
         after = s.get("raw_analyze_after_words_per_s")
         table.add_row(
