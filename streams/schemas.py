@@ -4,9 +4,8 @@ Each event carries ``"schema": "<name>.v<version>"``, the file name in ``schemas
 
 Two validators per schema: ``jsonschema_rs`` (compiled, Rust) answers "is it valid?" on the hot path,
 and ``jsonschema`` (the reference implementation) describes what is wrong when it is not. The store's
-consumer checks every enriched event it writes, and ``jsonschema`` alone took about half of that
-process's CPU (docs/performance.md, "The store consumer"). Only an invalid event pays for the
-description.
+consumer checks every enriched event it writes, so the check is on its hot path (docs/performance.md,
+"The store consumer"). Only an invalid event pays for the description.
 """
 
 from __future__ import annotations
