@@ -69,6 +69,10 @@ class SentencePlan:
     span_ids: list[str] = field(default_factory=list)
     span_names: list[str] = field(default_factory=list)
     pairs: list[tuple[int, int]] = field(default_factory=list)
+    #: Whether ``finalize`` reads the sentiment toward a span of it (a quote's or clause rule's
+    #: target, an entity's first sentences). A sentence read only for its pairs skips the sentiment
+    #: model when there are two models (``streams.stancemodel.model.PairAndTargetModels``).
+    sentiment: bool = False
 
     def span_index(self, start: int, end: int) -> int | None:
         try:
@@ -93,6 +97,7 @@ class StancePlan:
                 text=text[s.start : s.end],
                 spans=tuple((a - s.start, b - s.start) for a, b in s.spans),
                 pairs=tuple(s.pairs),
+                sentiment=s.sentiment,
             )
             for s in self.sentences
         ]
@@ -171,6 +176,7 @@ class StanceExtractor:
                 plan.spans.append((target.start, target.end))
                 plan.span_ids.append(target.id)
                 plan.span_names.append(target.name)
+            plan.sentiment = True
             wanted.add(plan.start)
         for plan in sentences.values():
             for i in range(len(plan.spans)):
@@ -195,6 +201,7 @@ class StanceExtractor:
                     continue
                 seen.add(s_index)
                 entity_spans.append((position[entity_id], s_index, k))
+                plan.sentiment = True
         return StancePlan(ordered, rule_candidates, quote_candidates, entity_spans)
 
     # -- phase 2: stances ------------------------------------------------------------------------------

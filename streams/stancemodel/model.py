@@ -31,7 +31,7 @@ import numpy as np
 from streams.inference import cpu_session
 from streams.sentiment.base import POLARITIES, TargetSentiment, check_span
 from streams.stancemodel.decision import decide, decision_distribution
-from streams.stancemodel.encoding import SpanMarker
+from streams.stancemodel.encoding import MarkedSentence, SpanMarker
 
 MODEL_NAME = "stance-sentiment-v1"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "data" / "models" / MODEL_NAME
@@ -74,6 +74,23 @@ class SentenceRequest:
     text: str
     spans: tuple[tuple[int, int], ...]
     pairs: tuple[tuple[int, int], ...] = ()
+    #: False: the caller needs no sentiment toward the spans, only the pairs' stances (with two
+    #: models, :class:`PairAndTargetModels`, the sentiment model then does not read the sentence).
+    sentiment: bool = True
+
+
+def check_requests(requests: Sequence[SentenceRequest]) -> None:
+    """``ValueError`` naming the request, unless every span is a piece of its text and every pair
+    names two different spans of its request."""
+    for index, request in enumerate(requests):
+        for start, end in request.spans:
+            try:
+                check_span(request.text, start, end)
+            except ValueError as exc:
+                raise ValueError(f"request {index}: {exc}") from None
+        for i, j in request.pairs:
+            if not (0 <= i < len(request.spans) and 0 <= j < len(request.spans)) or i == j:
+                raise ValueError(f"request {index}: pair ({i}, {j}) does not name two of its spans")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +142,7 @@ class StanceSentimentModel:
         with np.load(self.model_dir / HEADS_FILE) as heads:
             self._heads = {name: np.asarray(heads[name], dtype=np.float32) for name in heads.files}
         self.session = cpu_session(self.model_dir / MODEL_FILE, threads)
+        self._outputs = ["states"]
         self.sentences_encoded = 0
 
     def stance_class(self, probabilities: np.ndarray) -> int:
@@ -143,68 +161,78 @@ class StanceSentimentModel:
 
         The hidden layer over [h_i, h_j, h_i·h_j, mean] is split by blocks of its weight, so each
         span is multiplied once, not once per pair, and the symmetric product term serves both
-        readings: a sentence of n spans costs two n-row products and one row per pair.
+        readings: a sentence of n spans costs two n-row products and one row per pair. Both readings
+        then go through the activation and the output layer as one array.
         """
         heads = self._heads
         w = heads["pair_hidden_weight"]
         size = h.shape[1]
         first, second = h @ w[:size], h @ w[size : 2 * size]
-        both = (h[pairs[:, 0]] * h[pairs[:, 1]]) @ w[2 * size : 3 * size]
-        shared = both + (mean @ w[3 * size :] + heads["pair_hidden_bias"])
-        forward = _gelu(first[pairs[:, 0]] + second[pairs[:, 1]] + shared)
-        backward = _gelu(first[pairs[:, 1]] + second[pairs[:, 0]] + shared)
-        out_w, out_b = heads["pair_out_weight"], heads["pair_out_bias"]
-        return forward @ out_w + out_b, backward @ out_w + out_b
+        i, j = pairs[:, 0], pairs[:, 1]
+        shared = (h[i] * h[j]) @ w[2 * size : 3 * size] + (mean @ w[3 * size :] + heads["pair_hidden_bias"])
+        hidden = _gelu(np.concatenate([first[i] + second[j] + shared, first[j] + second[i] + shared]))
+        logits = hidden @ heads["pair_out_weight"] + heads["pair_out_bias"]
+        return logits[: len(pairs)], logits[len(pairs) :]
 
     def _target_logits(self, h_t: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        """linear([h_t, mean]), the weight split by blocks so that ``mean`` is multiplied once."""
         heads = self._heads
-        features = np.concatenate([h_t, np.broadcast_to(mean, h_t.shape)], axis=-1)
-        return np.asarray(features @ heads["target_out_weight"] + heads["target_out_bias"])
+        w = heads["target_out_weight"]
+        size = h_t.shape[1]
+        return np.asarray(h_t @ w[:size] + (mean @ w[size:] + heads["target_out_bias"]))
 
     # -- the one call ----------------------------------------------------------------------------------
     def analyze(self, requests: Sequence[SentenceRequest], *, raw: bool = False) -> list[SentenceResult]:
         """One result per request, in order. ``raw``: logits (pairs: the log of the two readings'
         mean probability) instead of calibrated probabilities."""
-        for index, request in enumerate(requests):
-            for start, end in request.spans:
-                try:
-                    check_span(request.text, start, end)
-                except ValueError as exc:
-                    raise ValueError(f"request {index}: {exc}") from None
-            for i, j in request.pairs:
-                if not (0 <= i < len(request.spans) and 0 <= j < len(request.spans)) or i == j:
-                    raise ValueError(f"request {index}: pair ({i}, {j}) does not name two of its spans")
-        marked = self.marker.encode([(r.text, r.spans) for r in requests])
+        check_requests(requests)
+        return self.read(requests, self.mark(requests), raw=raw)
+
+    def mark(self, requests: Sequence[SentenceRequest]) -> list[MarkedSentence]:
+        """The model's input for each request: its tokens with every span marked."""
+        return self.marker.encode([(r.text, r.spans) for r in requests])
+
+    def read(
+        self,
+        requests: Sequence[SentenceRequest],
+        marked: Sequence[MarkedSentence],
+        *,
+        raw: bool = False,
+        spans: bool = True,
+    ) -> list[SentenceResult]:
+        """:meth:`analyze` for requests already checked and marked by this model's tokenizer.
+        ``spans=False``: no sentiment toward the spans (all None), for a caller that takes it elsewhere.
+
+        Matrix products run per sentence, so that a sentence's scores never depend on the other
+        sentences of the call; the per-pair steps (softmax, decision) run on all pairs of a sentence
+        at once."""
         results: list[SentenceResult] = []
         for request, sentence in zip(requests, marked, strict=True):
             if not request.spans:
                 results.append(SentenceResult([], [], []))
                 continue
-            ids = np.asarray([sentence.ids], dtype=np.int64)
-            states = self.session.run(["states"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][
-                0
-            ]
+            ids = np.array([sentence.ids], dtype=np.int64)
+            states = self.session.run(self._outputs, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+            states = states[0][0]
             self.sentences_encoded += 1
             mean = states.mean(axis=0)
-            present = [k for k, p in enumerate(sentence.positions) if p is not None]
+            positions = sentence.positions
+            row_of = {k: n for n, k in enumerate(k for k, p in enumerate(positions) if p is not None)}
+            h = states[[p for p in positions if p is not None]]
             span_scores: list[np.ndarray | None] = [None] * len(request.spans)
-            if present:
-                h = states[[sentence.positions[k] for k in present]]
+            if spans and row_of:
                 logits = self._target_logits(h, mean)
-                rows = logits if raw else softmax(logits / self.sentiment_temperature)
-                for k, row in zip(present, rows, strict=True):
-                    span_scores[k] = row
-            pair_scores: list[np.ndarray | None] = [None] * len(request.pairs)
-            readable = [
-                n
-                for n, (i, j) in enumerate(request.pairs)
-                if sentence.positions[i] is not None and sentence.positions[j] is not None
-            ]
+                span_rows = logits if raw else softmax(logits / self.sentiment_temperature)
+                for k, n in row_of.items():
+                    span_scores[k] = span_rows[n]
+            count = len(request.pairs)
+            pair_scores: list[np.ndarray | None] = [None] * count
+            pair_classes: list[int | None] = [None] * count
+            pair_decision: list[np.ndarray | None] = [None] * count
+            readable = [n for n, (i, j) in enumerate(request.pairs) if i in row_of and j in row_of]
             if readable:
-                span_rows = {k: n for n, k in enumerate(present)}
-                h = states[[sentence.positions[k] for k in present]]
                 pairs = np.array(
-                    [[span_rows[request.pairs[n][0]], span_rows[request.pairs[n][1]]] for n in readable],
+                    [[row_of[request.pairs[n][0]], row_of[request.pairs[n][1]]] for n in readable],
                     dtype=np.int64,
                 )
                 forward_logits, backward_logits = self._pair_logits(h, pairs, mean)
@@ -214,13 +242,12 @@ class StanceSentimentModel:
                 rows = log_mean if raw else softmax(log_mean / self.stance_temperature)
                 for n, row in zip(readable, rows, strict=True):
                     pair_scores[n] = row
-            pair_classes = [
-                self.stance_class(row) if row is not None and not raw else None for row in pair_scores
-            ]
-            pair_decision = [
-                decision_distribution(row, self.stance_bias) if row is not None and not raw else None
-                for row in pair_scores
-            ]
+                if not raw:
+                    classes = decide(rows, self.stance_bias).tolist()
+                    decisions = decision_distribution(rows, self.stance_bias)
+                    for n, label, decided in zip(readable, classes, decisions, strict=True):
+                        pair_classes[n] = int(label)
+                        pair_decision[n] = decided
             results.append(SentenceResult(span_scores, pair_scores, pair_classes, pair_decision))
         return results
 
@@ -267,8 +294,8 @@ class PairAndTargetModels:
 
     Trained together, one encoder serves both heads, but longer training for stances costs target
     sentiment (docs/stances.md, "Training runs that did not ship"). Here the stance model encodes the
-    sentences that hold a pair, the joint model every sentence with a span, and each result takes its
-    span scores from the one and its pair scores from the other. Same interface as one model.
+    sentences that hold a pair, the joint model every sentence that wants sentiment, and each result
+    takes its span scores from the one and its pair scores from the other. Same interface as one model.
     """
 
     name = "trained"
@@ -283,6 +310,10 @@ class PairAndTargetModels:
         #: keeps that reading, unread by the stance model (about a quarter of the sentences with a pair
         #: on valid; 1: the stance model reads every pair). Selected on valid (docs/stances.md).
         self.skip_none = skip_none
+        self._same_marking = (
+            pairs.marker.tokenizer.to_str() == targets.marker.tokenizer.to_str()
+            and pairs.marker.max_length == targets.marker.max_length
+        )
 
     @property
     def version(self) -> str:
@@ -296,20 +327,44 @@ class PairAndTargetModels:
         return self.pairs.stance_class(probabilities)
 
     def analyze(self, requests: Sequence[SentenceRequest], *, raw: bool = False) -> list[SentenceResult]:
-        """``raw``: logits, and the stance model reads every sentence with a pair."""
-        results = self.targets.analyze(requests, raw=raw)
-        with_pairs = [
-            n
-            for n, r in enumerate(requests)
-            if r.pairs
-            and (raw or any(row is None or row[0] < self.skip_none for row in results[n].pair_scores))
-        ]
-        read = self.pairs.analyze([requests[n] for n in with_pairs], raw=raw)
-        for n, stance in zip(with_pairs, read, strict=True):
+        """``raw``: logits, and the stance model reads every sentence with a pair.
+
+        The joint model reads every request that wants sentiment (all of them when ``raw``); the
+        stance model then reads the requests with a pair, except those the joint model read as none
+        for every pair (``skip_none``). A request that wants no sentiment and holds no pair is not
+        read at all: its spans score None."""
+        check_requests(requests)
+        marked = self.targets.mark(requests)
+        joint = [n for n, r in enumerate(requests) if raw or r.sentiment]
+        results: list[SentenceResult | None] = [None] * len(requests)
+        read = self.targets.read([requests[n] for n in joint], [marked[n] for n in joint], raw=raw)
+        for n, result in zip(joint, read, strict=True):
+            results[n] = result
+        with_pairs = []
+        for n, request in enumerate(requests):
+            known = results[n]
+            if request.pairs and (
+                raw
+                or known is None
+                or any(row is None or row[0] < self.skip_none for row in known.pair_scores)
+            ):
+                with_pairs.append(n)
+        chosen = [requests[n] for n in with_pairs]
+        # The shipped pair of artifacts shares one tokenizer: the sentences are marked once.
+        stance_input = [marked[n] for n in with_pairs] if self._same_marking else self.pairs.mark(chosen)
+        for n, stance in zip(
+            with_pairs, self.pairs.read(chosen, stance_input, raw=raw, spans=False), strict=True
+        ):
+            known = results[n]
+            unread: list[np.ndarray | None] = [None] * len(requests[n].spans)
+            span_scores = known.span_scores if known is not None else unread
             results[n] = SentenceResult(
-                results[n].span_scores, stance.pair_scores, stance.pair_classes, stance.pair_decision
+                span_scores, stance.pair_scores, stance.pair_classes, stance.pair_decision
             )
-        return results
+        return [
+            result if result is not None else SentenceResult([None] * len(request.spans), [], [])
+            for request, result in zip(requests, results, strict=True)
+        ]
 
     def predict(self, items: Sequence[tuple[str, int, int]]) -> list[TargetSentiment]:
         return self.targets.predict(items)

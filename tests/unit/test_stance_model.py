@@ -206,3 +206,21 @@ def test_a_sentence_the_joint_model_reads_as_none_keeps_that_reading(model):
     rereads = PairAndTargetModels(pairs, model, skip_none=min(1.0, none_at + 1e-6))
     rereads.analyze([request])
     assert pairs.sentences_encoded == before + 1
+
+
+def test_a_sentence_read_only_for_its_pairs_skips_the_sentiment_model(model):
+    from streams.stancemodel.model import DEFAULT_PAIR_MODEL_DIR, PairAndTargetModels
+
+    pairs = shared_model(DEFAULT_PAIR_MODEL_DIR)
+    both = PairAndTargetModels(pairs, model)
+    request = SentenceRequest(TEXT, (BRANDT, ORBAN, COMMISSION), ((0, 1), (0, 2)), sentiment=False)
+    idle = SentenceRequest(TEXT, (BRANDT,), sentiment=False)  # no pair, no sentiment: nothing to read
+    joint_before, pairs_before = model.sentences_encoded, pairs.sentences_encoded
+    got, unread = both.analyze([request, idle])
+    assert model.sentences_encoded == joint_before
+    assert pairs.sentences_encoded == pairs_before + 1
+    assert got.span_scores == [None, None, None] and unread.span_scores == [None]
+    assert unread.pair_scores == []
+    (alone,) = pairs.analyze([request])
+    assert got.pair_classes == alone.pair_classes
+    assert all(np.array_equal(a, b) for a, b in zip(got.pair_scores, alone.pair_scores, strict=True))

@@ -90,6 +90,22 @@ def test_entity_sentiment_is_the_mean_of_its_read_mentions(nlp, stage):
     assert scored["Hans Brandt"] == pytest.approx(0.6)
 
 
+def test_only_sentences_whose_sentiment_is_used_ask_for_it(nlp, stage):
+    """An entity's sentiment comes from its first two sentences: a third sentence naming the same two
+    people is read for its pair alone."""
+    text = " ".join(
+        [
+            TEXT,
+            "Hans Brandt later met Viktor Orban in Vienna.",
+            "Hans Brandt and Viktor Orban had lunch on Tuesday.",
+        ]
+    )
+    plan, _ = planned(nlp, stage, text)
+    assert [len(s.pairs) > 0 for s in plan.sentences] == [True, True, True]
+    assert [s.sentiment for s in plan.sentences] == [True, True, False]
+    assert [r.sentiment for r in plan.requests(text)] == [True, True, False]
+
+
 def test_an_institution_is_a_holder_of_its_own(nlp, stage):
     text = "The Trump administration wants a public apology from Volodymyr Zelenskiy."
     plan, _ = planned(nlp, stage, text)
