@@ -36,6 +36,19 @@ def decision_distribution(probabilities: np.ndarray, bias: np.ndarray | None = N
     return np.asarray(scores / scores.sum(axis=-1, keepdims=True))
 
 
+def decide_with_distribution(
+    probabilities: np.ndarray, bias: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`decide` and :func:`decision_distribution` of the same rows, the logarithm taken once."""
+    logp = np.log(np.clip(probabilities, 1e-12, 1.0))
+    if bias is None:
+        return np.asarray(np.argmax(logp, axis=-1)), probabilities
+    scores = logp + bias
+    classes = np.argmax(scores, axis=-1)
+    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.asarray(classes), np.asarray(scores / scores.sum(axis=-1, keepdims=True))
+
+
 def macro_f1(gold: np.ndarray, predicted: np.ndarray, classes: int) -> float:
     total = 0.0
     for k in range(classes):

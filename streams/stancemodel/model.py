@@ -30,7 +30,7 @@ import numpy as np
 
 from streams.inference import cpu_session
 from streams.sentiment.base import POLARITIES, TargetSentiment, check_span
-from streams.stancemodel.decision import decide, decision_distribution
+from streams.stancemodel.decision import decide, decide_with_distribution
 from streams.stancemodel.encoding import MarkedSentence, SpanMarker
 
 MODEL_NAME = "stance-sentiment-v1"
@@ -205,51 +205,67 @@ class StanceSentimentModel:
 
         Matrix products run per sentence, so that a sentence's scores never depend on the other
         sentences of the call; the per-pair steps (softmax, decision) run on all pairs of a sentence
-        at once."""
-        results: list[SentenceResult] = []
+        at once. Every sentence is encoded first and the heads read them after, so that the heads'
+        weights stay in the CPU's cache from one sentence to the next instead of being pushed out by
+        the encoder's."""
+        encoded: list[tuple[np.ndarray, np.ndarray] | None] = []
         for request, sentence in zip(requests, marked, strict=True):
             if not request.spans:
-                results.append(SentenceResult([], [], []))
+                encoded.append(None)
                 continue
             ids = np.array([sentence.ids], dtype=np.int64)
             states = self.session.run(self._outputs, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
             states = states[0][0]
             self.sentences_encoded += 1
-            mean = states.mean(axis=0)
-            positions = sentence.positions
-            row_of = {k: n for n, k in enumerate(k for k, p in enumerate(positions) if p is not None)}
-            h = states[[p for p in positions if p is not None]]
-            span_scores: list[np.ndarray | None] = [None] * len(request.spans)
-            if spans and row_of:
-                logits = self._target_logits(h, mean)
-                span_rows = logits if raw else softmax(logits / self.sentiment_temperature)
-                for k, n in row_of.items():
-                    span_scores[k] = span_rows[n]
-            count = len(request.pairs)
-            pair_scores: list[np.ndarray | None] = [None] * count
-            pair_classes: list[int | None] = [None] * count
-            pair_decision: list[np.ndarray | None] = [None] * count
-            readable = [n for n, (i, j) in enumerate(request.pairs) if i in row_of and j in row_of]
-            if readable:
-                pairs = np.array(
-                    [[row_of[request.pairs[n][0]], row_of[request.pairs[n][1]]] for n in readable],
-                    dtype=np.int64,
-                )
-                forward_logits, backward_logits = self._pair_logits(h, pairs, mean)
-                forward = softmax(forward_logits)
-                backward = softmax(backward_logits)[:, SWAPPED]
-                log_mean = np.log(np.clip((forward + backward) / 2, 1e-12, 1.0))
-                rows = log_mean if raw else softmax(log_mean / self.stance_temperature)
-                for n, row in zip(readable, rows, strict=True):
-                    pair_scores[n] = row
-                if not raw:
-                    classes = decide(rows, self.stance_bias).tolist()
-                    decisions = decision_distribution(rows, self.stance_bias)
-                    for n, label, decided in zip(readable, classes, decisions, strict=True):
-                        pair_classes[n] = int(label)
-                        pair_decision[n] = decided
-            results.append(SentenceResult(span_scores, pair_scores, pair_classes, pair_decision))
-        return results
+            encoded.append((states[[p for p in sentence.positions if p is not None]], states.mean(axis=0)))
+        return [
+            self._heads_of(request, sentence, item, raw=raw, spans=spans)
+            for request, sentence, item in zip(requests, marked, encoded, strict=True)
+        ]
+
+    def _heads_of(
+        self,
+        request: SentenceRequest,
+        sentence: MarkedSentence,
+        item: tuple[np.ndarray, np.ndarray] | None,
+        *,
+        raw: bool,
+        spans: bool,
+    ) -> SentenceResult:
+        """One sentence's result from its span states ``h`` (the spans in the window) and mean state."""
+        if item is None:
+            return SentenceResult([], [], [])
+        h, mean = item
+        row_of = {k: n for n, k in enumerate(k for k, p in enumerate(sentence.positions) if p is not None)}
+        span_scores: list[np.ndarray | None] = [None] * len(request.spans)
+        if spans and row_of:
+            logits = self._target_logits(h, mean)
+            span_rows = logits if raw else softmax(logits / self.sentiment_temperature)
+            for k, n in row_of.items():
+                span_scores[k] = span_rows[n]
+        count = len(request.pairs)
+        pair_scores: list[np.ndarray | None] = [None] * count
+        pair_classes: list[int | None] = [None] * count
+        pair_decision: list[np.ndarray | None] = [None] * count
+        readable = [n for n, (i, j) in enumerate(request.pairs) if i in row_of and j in row_of]
+        if readable:
+            pairs = np.array(
+                [[row_of[request.pairs[n][0]], row_of[request.pairs[n][1]]] for n in readable],
+                dtype=np.int64,
+            )
+            forward_logits, backward_logits = self._pair_logits(h, pairs, mean)
+            forward = softmax(forward_logits)
+            backward = softmax(backward_logits)[:, SWAPPED]
+            log_mean = np.log(np.clip((forward + backward) / 2, 1e-12, 1.0))
+            rows = log_mean if raw else softmax(log_mean / self.stance_temperature)
+            for n, row in zip(readable, rows, strict=True):
+                pair_scores[n] = row
+            if not raw:
+                classes, decisions = decide_with_distribution(rows, self.stance_bias)
+                for n, label, decided in zip(readable, classes.tolist(), decisions, strict=True):
+                    pair_classes[n] = int(label)
+                    pair_decision[n] = decided
+        return SentenceResult(span_scores, pair_scores, pair_classes, pair_decision)
 
     # -- the sentiment scorer protocol (``stancewire eval sentiment``, tone) ----------------------------
     def predict(self, items: Sequence[tuple[str, int, int]]) -> list[TargetSentiment]:
