@@ -100,7 +100,7 @@ class Enricher:
             yield from self.enrich_batch(batch)
 
     def _parse(self, article: RawArticle, doc: Doc) -> _Pending:
-        entities = self.resolver.resolve(doc, article.published)
+        entities = self.resolver.resolve(doc, article.published, article.body)
         quotes = self.quotes.attribute(doc, entities, article.body)
         return _Pending(article, doc, entities, quotes, self.stances.plan(doc, entities, quotes))
 

@@ -34,10 +34,11 @@ class EntityResolver:
         """The gazetteer version(s) in use, for the enriched article's ``models``."""
         return self.gazetteer.version
 
-    def resolve(self, doc: Doc, published: str | None = None) -> list[Entity]:
-        """Canonical entities of ``doc``; ``published`` (ISO date) makes roles date-aware."""
+    def resolve(self, doc: Doc, published: str | None = None, text: str | None = None) -> list[Entity]:
+        """Canonical entities of ``doc``; ``published`` (ISO date) makes roles date-aware; ``text`` is
+        ``doc.text`` where the caller has it (Doc.text joins every token on each access)."""
         day = published[:10] if published and _DAY.match(published) else None
-        return _Resolution(self.gazetteer, doc, day).run()
+        return _Resolution(self.gazetteer, doc, day, text).run()
 
 
 class _Resolution(Candidates, People, Organisations, Scanning, Roles, Teams):

@@ -49,11 +49,11 @@ class _State:
     Each step of resolution is a mixin over it (candidates, people, organisations, scanning, roles,
     teams); the methods one step calls on another are declared here."""
 
-    def __init__(self, gazetteer: Gazetteer, doc: Doc, day: str | None) -> None:
+    def __init__(self, gazetteer: Gazetteer, doc: Doc, day: str | None, text: str | None = None) -> None:
         self.gaz = gazetteer
         self.doc = doc
         self.day = day
-        self.text = doc.text
+        self.text = doc.text if text is None else text
         self.n = len(doc)
         self.owner: list[str | None] = [None] * self.n  # token → group key of the mention covering it
         self.groups: dict[str, _Group] = {}

@@ -119,7 +119,7 @@ class QuoteAttributor:
                 for s, e in taken
             ):
                 continue
-            cue = ctx.doc[cand.cue]
+            cue = ctx.tokens[cand.cue]
             speaker, name, span = ctx.speaker(source) if source is not None else (None, None, None)
             out.append(
                 Attribution(

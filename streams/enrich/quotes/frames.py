@@ -72,7 +72,7 @@ def block_after(ctx: DocContext, cue: Token) -> Block | None:
     block = ctx.blocks[k]
     if block.taken:
         return None
-    between = [ctx.doc[i] for i in ctx.token_range(cue_end, block.start) if not ctx.doc[i].is_space]
+    between = [ctx.tokens[i] for i in ctx.token_range(cue_end, block.start) if not ctx.tokens[i].is_space]
     if not between:
         return block if not ctx.text[cue_end : block.start].strip() else None
     if between[-1].text not in (",", ":", "—", "–") or len(between) > 14:
@@ -100,18 +100,18 @@ def colon_frames(ctx: DocContext) -> list[Attribution]:
         if not GAP_AFTER_COLON.search(head_text):
             continue
         k = bisect_left(ctx.starts, block.start) - 1
-        while k >= 0 and (ctx.doc[k].is_space or ctx.doc[k].text in MARKS):
+        while k >= 0 and (ctx.tokens[k].is_space or ctx.tokens[k].text in MARKS):
             k -= 1
-        if k < 1 or ctx.doc[k].text != ":" or ctx.in_quote[k - 1]:
+        if k < 1 or ctx.tokens[k].text != ":" or ctx.in_quote[k - 1]:
             continue
-        before = ctx.doc[k - 1]
+        before = ctx.tokens[k - 1]
         speaker_tok: Token | None = None
         cue_tok: Token | None = None
         if before.pos_ == "PROPN" or (ctx.entity_at[before.i] is not None and before.pos_ != "VERB"):
             speaker_tok = before
             while speaker_tok.dep_ in ("compound", "flat") and speaker_tok.head.i > speaker_tok.i:
                 speaker_tok = speaker_tok.head
-            prev = ctx.doc[speaker_tok.left_edge.i - 1] if speaker_tok.left_edge.i > 0 else None
+            prev = ctx.tokens[speaker_tok.left_edge.i - 1] if speaker_tok.left_edge.i > 0 else None
             if prev is not None and prev.pos_ == "VERB" and prev.i == speaker_tok.left_edge.i - 1:
                 cue_tok = prev  # "Stated Stone:", "Continued Stone:"
         else:
@@ -134,7 +134,7 @@ def colon_frames(ctx: DocContext) -> list[Attribution]:
             continue
         block.taken = True
         cue = cue_text(cue_tok) if cue_tok is not None else ":"
-        cue_start = cue_tok.idx if cue_tok is not None else ctx.doc[k].idx
+        cue_start = cue_tok.idx if cue_tok is not None else ctx.tokens[k].idx
         venue = venue_at(ctx, cue_tok) if cue_tok is not None else None
         out.append(
             Attribution(
@@ -146,7 +146,7 @@ def colon_frames(ctx: DocContext) -> list[Attribution]:
                 name,
                 span,
                 venue,
-                ctx.doc[k].idx + 1,
+                ctx.tokens[k].idx + 1,
                 [block],
             )
         )
@@ -296,7 +296,7 @@ def complement(ctx: DocContext, cue: Token) -> tuple[int, int] | None:
 
 
 def according(ctx: DocContext, according: Token) -> Attribution | None:
-    to = ctx.doc[according.i + 1]
+    to = ctx.tokens[according.i + 1]
     source = next((c for c in to.children if c.dep_ == "pobj"), None)
     if source is None:
         return None
@@ -307,7 +307,7 @@ def according(ctx: DocContext, according: Token) -> Attribution | None:
     first = ctx.sent_starts[k]
     last = ctx.sent_starts[k + 1] if k + 1 < len(ctx.sent_starts) else len(ctx.doc)
     phrase = range(according.i, source.right_edge.i + 1)
-    content = trim(ctx, [ctx.doc[i] for i in range(first, last) if i not in phrase])
+    content = trim(ctx, [ctx.tokens[i] for i in range(first, last) if i not in phrase])
     if content is None:
         return None
     start, end, direct = content_kind(ctx, *content)

@@ -49,9 +49,11 @@ class DocContext:
                 for i in self.token_range(start, end):
                     self.in_quote[i] = True
             j = bisect_left(self.starts, block.end)
-            while j < n and doc[j].text in (",", "—", "–", "-") and doc[j].idx - block.end < 3:
+            while (
+                j < n and self.tokens[j].text in (",", "—", "–", "-") and self.tokens[j].idx - block.end < 3
+            ):
                 j += 1
-            if j < n and GAP_BEFORE_CLAUSE.fullmatch(self.text, block.end, doc[j].idx):
+            if j < n and GAP_BEFORE_CLAUSE.fullmatch(self.text, block.end, self.tokens[j].idx):
                 self.after_block[j] = block
         self.entity_at: list[Entity | None] = [None] * n
         self.mention_at: list[tuple[int, int] | None] = [None] * n
@@ -217,17 +219,17 @@ def subject_after_block(ctx: DocContext, cue: Token) -> tuple[Token | None, Bloc
         block = ctx.block_before(j)
         if block is None:
             continue
-        first = ctx.doc[j]
+        first = ctx.tokens[j]
         if first.pos_ not in NOMINAL_POS or ctx.in_quote[j]:
             return None, None
         head = first
         while lo <= head.head.i < cue.i and head.head.i != head.i and head.head.pos_ in NOMINAL_POS:
             head = head.head
         if any(
-            ctx.doc[t].pos_ in ("VERB", "AUX")
-            and ctx.doc[t].dep_ not in ("advcl", "acl", "relcl")
+            ctx.tokens[t].pos_ in ("VERB", "AUX")
+            and ctx.tokens[t].dep_ not in ("advcl", "acl", "relcl")
             and not ctx.in_quote[t]
-            and ctx.doc[t].head.i not in range(j, cue.i)
+            and ctx.tokens[t].head.i not in range(j, cue.i)
             for t in range(j, cue.i)
         ):
             return None, None
