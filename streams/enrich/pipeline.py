@@ -77,7 +77,7 @@ class Enricher:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Enricher:
-        nlp = load_nlp(settings.spacy_model)
+        nlp = load_nlp(settings.spacy_model, settings.spacy_remember_rules)
         return cls(
             nlp,
             resolver=EntityResolver.from_settings(settings),
