@@ -70,6 +70,15 @@ def shard(articles: list[RawArticle], index: int, count: int) -> list[RawArticle
     return mine
 
 
+def sentences_encoded(model: Any) -> dict[str, int]:
+    """How many sentences each stance model has encoded so far (both models, or the joint one)."""
+    if model is None:
+        return {}
+    if hasattr(model, "pairs") and hasattr(model, "targets"):
+        return {"stance model": model.pairs.sentences_encoded, "joint model": model.targets.sentences_encoded}
+    return {"joint model": int(model.sentences_encoded)}
+
+
 def wait_for_go(barrier: Path, name: str) -> None:
     (barrier / f"ready-{name}").touch()
     while not (barrier / "go").exists():
@@ -103,6 +112,7 @@ def run(
         wait_for_go(barrier, name)
     plain: list[float] = []
     analyze: list[float] = []
+    encoded_before = sentences_encoded(enricher.model)
     began = time.time()
     for _ in range(repeats):
         if plain_too:
@@ -115,6 +125,10 @@ def run(
             pass
         analyze.append(words / (time.perf_counter() - started))
     ended = time.time()
+    encoded = {
+        name: (count - encoded_before[name]) // repeats
+        for name, count in sentences_encoded(enricher.model).items()
+    }
     best_plain = max(plain) if plain else None
     best_analyze = max(analyze)
     return {
@@ -132,6 +146,8 @@ def run(
         "best_analyze_words_per_s": best_analyze,
         "analyze_articles_per_s": best_analyze * len(articles) / words,
         "ratio": best_analyze / best_plain if best_plain else None,
+        # per pass over the corpus
+        "sentences_encoded": encoded,
         "started_at": began,
         "ended_at": ended,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -164,6 +180,9 @@ def print_table(result: dict[str, Any]) -> None:
     table.add_row("ratio", f"{result['ratio']:.1%}", "")
     Console().print(table)
     print(f"peak RSS {result['peak_rss_mb']:.0f} MB; model {result['model']}")
+    if result.get("sentences_encoded"):
+        counts = ", ".join(f"{name} {count:,}" for name, count in result["sentences_encoded"].items())
+        print(f"sentences encoded per pass: {counts}")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
