@@ -38,6 +38,7 @@ from streams.ingest import read_seed_file
 from streams.ingest.files import expand_paths
 from streams.models import RawArticle
 from streams.settings import get_settings
+from streams.stancemodel.model import PairAndTargetModels
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -74,7 +75,7 @@ def sentences_encoded(model: Any) -> dict[str, int]:
     """How many sentences each stance model has encoded so far (both models, or the joint one)."""
     if model is None:
         return {}
-    if hasattr(model, "pairs") and hasattr(model, "targets"):
+    if isinstance(model, PairAndTargetModels):
         return {"stance model": model.pairs.sentences_encoded, "joint model": model.targets.sentences_encoded}
     return {"joint model": int(model.sentences_encoded)}
 

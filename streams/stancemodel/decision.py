@@ -19,10 +19,7 @@ GRID = np.round(np.linspace(-1.0, 3.0, 21), 3)
 
 def decide(probabilities: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     """Class index per row of ``probabilities`` (shape (n, k) or (k,))."""
-    logp = np.log(np.clip(probabilities, 1e-12, 1.0))
-    if bias is not None:
-        logp = logp + bias
-    return np.asarray(np.argmax(logp, axis=-1))
+    return np.asarray(np.argmax(_scores(probabilities, bias), axis=-1))
 
 
 def decision_distribution(probabilities: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
@@ -31,22 +28,27 @@ def decision_distribution(probabilities: np.ndarray, bias: np.ndarray | None = N
     direction) always agrees with that class in sign; without biases it is ``probabilities``."""
     if bias is None:
         return probabilities
-    scores = np.log(np.clip(probabilities, 1e-12, 1.0)) + bias
-    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return np.asarray(scores / scores.sum(axis=-1, keepdims=True))
+    return _softmax(_scores(probabilities, bias))
 
 
 def decide_with_distribution(
     probabilities: np.ndarray, bias: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`decide` and :func:`decision_distribution` of the same rows, the logarithm taken once."""
+    scores = _scores(probabilities, bias)
+    classes = np.asarray(np.argmax(scores, axis=-1))
+    return classes, (probabilities if bias is None else _softmax(scores))
+
+
+def _scores(probabilities: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """What the decision compares: log-probabilities plus the per-class biases."""
     logp = np.log(np.clip(probabilities, 1e-12, 1.0))
-    if bias is None:
-        return np.asarray(np.argmax(logp, axis=-1)), probabilities
-    scores = logp + bias
-    classes = np.argmax(scores, axis=-1)
-    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return np.asarray(classes), np.asarray(scores / scores.sum(axis=-1, keepdims=True))
+    return logp if bias is None else logp + bias
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    exp = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return np.asarray(exp / exp.sum(axis=-1, keepdims=True))
 
 
 def macro_f1(gold: np.ndarray, predicted: np.ndarray, classes: int) -> float:
